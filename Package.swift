@@ -1,0 +1,76 @@
+// swift-tools-version: 6.1
+import PackageDescription
+import Foundation
+
+// CPU tuning (DESIGN.md section 3). Without FMA enabled, x86-64 turns every fused multiply-add into a
+// libm `fmaf` call per lane, so the kernels either get FMA explicitly or use plain multiply + add.
+//  - EDGE_TARGET_CPU=cortex-a72 (set by boards/build) tunes a cross build for a board's core.
+//  - EDGE_TARGET_CPU=generic builds without any tuning.
+//  - Unset on an x86-64 host whose CPU has AVX2 and FMA (read from /proc/cpuinfo): x86-64-v3, and the
+//    kernels use fused multiply-add (compile condition EDGE_FMA). On aarch64 FMA is always there.
+let environment = ProcessInfo.processInfo.environment
+var tuning: [SwiftSetting] = []
+var cTuning: [CSetting] = []
+if let cpu = environment["EDGE_TARGET_CPU"] {
+    if cpu != "generic" {
+        tuning = [.unsafeFlags(["-Xcc", "-mcpu=\(cpu)"])]
+        cTuning = [.unsafeFlags(["-mcpu=\(cpu)"])]
+    }
+} else {
+    #if arch(x86_64)
+    let cpuinfo = (try? String(contentsOfFile: "/proc/cpuinfo", encoding: .utf8)) ?? ""
+    let flags = Set(cpuinfo.split(separator: "\n").first { $0.hasPrefix("flags") }?
+        .split(separator: " ").map(String.init) ?? [])
+    if flags.contains("avx2") && flags.contains("fma") && flags.contains("bmi2") {
+        tuning = [.unsafeFlags(["-Xcc", "-march=x86-64-v3"]), .define("EDGE_FMA")]
+        cTuning = [.unsafeFlags(["-march=x86-64-v3"])]
+    }
+    #endif
+}
+
+let swift6: [SwiftSetting] = [.swiftLanguageMode(.v6)]
+let settings = swift6 + tuning
+
+let package = Package(
+    name: "edge-ctl",
+    platforms: [.macOS(.v15)],
+    products: [
+        .executable(name: "edge-ctl", targets: ["edge-ctl"]),
+        .executable(name: "edge-core-check", targets: ["EdgeCoreCheck"]),
+        .library(name: "EdgeCore", targets: ["EdgeCore"]),
+        .library(name: "EdgeLearning", targets: ["EdgeLearning"]),
+        .library(name: "EdgeIO", targets: ["EdgeIO"]),
+        .library(name: "FirmwareSim", targets: ["FirmwareSim"]),
+        .library(name: "EdgeRuntime", targets: ["EdgeRuntime"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
+    ],
+    targets: [
+        // Embedded-safe (DESIGN section 2): everything the board binary needs.
+        .target(name: "CEdgeSys", cSettings: cTuning,
+                linkerSettings: [.linkedLibrary("m", .when(platforms: [.linux])),
+                                 .linkedLibrary("dl", .when(platforms: [.linux])),
+                                 .linkedLibrary("pthread", .when(platforms: [.linux]))]),
+        .target(name: "EdgeCore", dependencies: ["CEdgeSys"], swiftSettings: settings),
+        .target(name: "EdgeLearning", dependencies: ["EdgeCore"], swiftSettings: settings),
+        .target(name: "EdgeIO", dependencies: ["CEdgeSys", "EdgeCore"], swiftSettings: settings),
+        .target(name: "FirmwareSim", dependencies: ["EdgeIO", "EdgeCore"], path: "firmware-sim",
+                swiftSettings: settings),
+        .target(name: "EdgeRuntime",
+                dependencies: ["EdgeCore", "EdgeLearning", "EdgeIO", "FirmwareSim", "CEdgeSys"],
+                swiftSettings: settings),
+        .executableTarget(name: "EdgeCoreCheck", dependencies: ["EdgeCore"], swiftSettings: settings),
+
+        // Host only: Foundation and packages allowed.
+        .executableTarget(name: "edge-ctl",
+                          dependencies: ["EdgeRuntime",
+                                         .product(name: "ArgumentParser", package: "swift-argument-parser")],
+                          swiftSettings: settings),
+
+        .testTarget(name: "EdgeCoreTests", dependencies: ["EdgeCore"], swiftSettings: settings),
+        .testTarget(name: "EdgeLearningTests", dependencies: ["EdgeLearning"], swiftSettings: settings),
+        .testTarget(name: "EdgeIOTests", dependencies: ["EdgeIO", "FirmwareSim"], swiftSettings: settings),
+        .testTarget(name: "FirmwareSimTests", dependencies: ["FirmwareSim", "EdgeIO"], swiftSettings: settings),
+    ]
+)

@@ -1,0 +1,42 @@
+#define _GNU_SOURCE
+#include "CEdgeSys.h"
+#include <errno.h>
+#include <stdio.h>
+#include <time.h>
+#include <unistd.h>
+
+int edge_format_double(char *buffer, size_t capacity, double value, int significant_digits) {
+    if (capacity == 0) return 0;
+    int n = snprintf(buffer, capacity, "%.*g", significant_digits, value);
+    if (n < 0) { buffer[0] = 0; return 0; }
+    return (size_t)n < capacity ? n : (int)capacity - 1;
+}
+
+int64_t edge_monotonic_ns(void) {
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (int64_t)ts.tv_sec * 1000000000LL + ts.tv_nsec;
+}
+
+int edge_sleep_until_ns(int64_t deadline_ns) {
+    struct timespec ts = { .tv_sec = deadline_ns / 1000000000LL, .tv_nsec = deadline_ns % 1000000000LL };
+#if defined(__APPLE__)
+    int64_t now = edge_monotonic_ns();
+    if (deadline_ns <= now) return 0;
+    struct timespec rel = { .tv_sec = (deadline_ns - now) / 1000000000LL, .tv_nsec = (deadline_ns - now) % 1000000000LL };
+    while (nanosleep(&rel, &rel) != 0) { if (errno != EINTR) return errno; }
+    return 0;
+#else
+    int rc;
+    while ((rc = clock_nanosleep(CLOCK_MONOTONIC, TIMER_ABSTIME, &ts, NULL)) == EINTR) {}
+    return rc;
+#endif
+}
+
+void edge_write_fd(int fd, const char *bytes, size_t length) {
+    while (length > 0) {
+        ssize_t n = write(fd, bytes, length);
+        if (n < 0) { if (errno == EINTR) continue; return; }
+        bytes += n; length -= (size_t)n;
+    }
+}
