@@ -71,6 +71,7 @@ let package = Package(
         .testTarget(name: "EdgeCoreTests", dependencies: ["EdgeCore"], swiftSettings: settings),
         .testTarget(name: "EdgeLearningTests", dependencies: ["EdgeLearning"], swiftSettings: settings),
         .testTarget(name: "EdgeIOTests", dependencies: ["EdgeIO", "FirmwareSim"], swiftSettings: settings),
+        .testTarget(name: "EdgeRuntimeTests", dependencies: ["EdgeRuntime"], swiftSettings: settings),
         .testTarget(name: "FirmwareSimTests", dependencies: ["FirmwareSim", "EdgeIO"], swiftSettings: settings),
     ]
 )

@@ -7,6 +7,9 @@
 #include <stdint.h>
 #include <math.h>
 
+// Every header of this module is reached through this umbrella header.
+#include "edge_file.h"
+
 #ifdef __cplusplus
 extern "C" {
 #endif
