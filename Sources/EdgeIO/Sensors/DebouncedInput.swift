@@ -1,0 +1,70 @@
+/// A switch input (e-stop, limit switch) whose contacts bounce: a new level counts only after it
+/// has held for `debounceNs`. Edge events give the times of changes; each poll also reads the level,
+/// so a lost event cannot leave the state wrong. `poll` never allocates.
+public final class DebouncedInput<Chip: LineChip> {
+    public let chip: Chip
+    public let request: Chip.Request
+    public let offset: UInt32
+    public let debounceNs: Int64
+
+    /// The debounced logical level (true = active; with active-low wiring, true = line low).
+    public private(set) var isActive = false
+    /// Accepted changes of `isActive` since the last reset.
+    public private(set) var changes = 0
+    /// Raw changes that did not hold for `debounceNs` (contact bounce or noise).
+    public private(set) var bounces = 0
+
+    @usableFromInline let reader: EdgeEventReader<Chip.Request>
+    @usableFromInline var rawLevel = false
+    @usableFromInline var rawSinceNs = Int64.min
+
+    /// Requests `offset` as an input with both-edge detection and `flags` (bias, active-low).
+    public init(chip: Chip, offset: UInt32, flags: LineFlags = [], debounceNs: Int64 = 5_000_000,
+                consumer: String = "edge-ctl switch") throws(LineError) {
+        self.chip = chip
+        self.offset = offset
+        self.debounceNs = debounceNs
+        request = try chip.requestInputs([offset], flags: flags.union(.edgeBoth), consumer: consumer,
+                                         eventBufferSize: 0)
+        reader = EdgeEventReader(request: request)
+        do {
+            try reset()
+        } catch {
+            request.release()
+            throw error
+        }
+    }
+
+    /// Gives the line back.
+    public func release() { request.release() }
+
+    /// Takes the present level as settled, drops pending events, zeroes the counters.
+    public func reset() throws(LineError) {
+        let now = chip.nowNs()
+        try reader.discardPending(nowNs: now)
+        rawLevel = try request.getValue(offset)
+        rawSinceNs = now
+        isActive = rawLevel
+        changes = 0
+        bounces = 0
+    }
+
+    /// Reads events and the level; accepts the level once it has held for `debounceNs`.
+    public func poll() throws(LineError) {
+        let now = chip.nowNs()
+        for event in try reader.read(nowNs: now) {
+            if event.timestampNs - rawSinceNs < debounceNs && rawLevel != isActive { bounces += 1 }
+            rawLevel.toggle()
+            rawSinceNs = event.timestampNs
+        }
+        let level = try request.getValue(offset)
+        if level != rawLevel {
+            rawLevel = level
+            rawSinceNs = now
+        }
+        if rawLevel != isActive && now - rawSinceNs >= debounceNs {
+            isActive = rawLevel
+            changes += 1
+        }
+    }
+}

@@ -1,0 +1,279 @@
+/// Settings of a `QuadratureDecoder`.
+public struct QuadratureSettings: Sendable {
+    /// Counts (edges, x4) per unit of position: per radian for a shaft, per meter for a linear scale.
+    public var countsPerUnit: Double
+    /// Speeds are averaged over the edges of the last `velocityWindowNs` (count per interval).
+    /// With fewer than two edges in it, the last edge-to-edge interval is used instead.
+    public var velocityWindowNs: Int64 = 10_000_000
+    /// No edge for this long means standing still.
+    public var stopTimeoutNs: Int64 = 500_000_000
+    /// Two events on one line closer than this are a glitch (noise), not motion.
+    public var minPulseNs: Int64 = 5_000
+    /// More consecutive events than this on one line, with the other line silent, suggest a stuck line.
+    public var stuckRunLength: Int = 32
+    /// How late an event may arrive (stamped before the previous poll) before it counts as late.
+    public var lateToleranceNs: Int64 = 1_000_000
+    /// Extra request flags: a bias and/or active-low (edge detection on both edges is always added).
+    public var flags: LineFlags = []
+    /// The v2 request's event queue size (0: kernel default, 16 per line).
+    public var eventBufferSize: Int = 0
+
+    public init(countsPerUnit: Double) {
+        self.countsPerUnit = countsPerUnit
+    }
+
+    /// Settings for a rotary encoder with `countsPerRevolution` x4 counts, positions in radians.
+    public static func rotary(countsPerRevolution: Int) -> QuadratureSettings {
+        QuadratureSettings(countsPerUnit: Double(countsPerRevolution) / (2 * Double.pi))
+    }
+}
+
+/// What went wrong while decoding, counted since the last reset. A test or the safety layer reads
+/// these; any non-zero counter means the position may be off.
+public struct QuadratureFaults: Equatable, Sendable {
+    /// Both lines changed at once (same timestamp, or a level read two steps away from the decoded
+    /// state): the direction is unknown, so the count is left unchanged.
+    public var illegalTransitions = 0
+    /// Level reads that disagreed with the decoded state by one line: an edge was lost (missed
+    /// interrupt, dropped event, stuck line). The decoder resyncs to the levels it read.
+    public var levelMismatches = 0
+    /// Polls in which one line delivered a full queue: newer events were probably dropped.
+    public var fullQueueReads = 0
+    /// Events missing according to v2 sequence numbers.
+    public var sequenceGaps = 0
+    /// Pulses shorter than `minPulseNs` on one line (electrical noise).
+    public var glitches = 0
+    /// Events stamped well before the previous poll (delivery latency spike).
+    public var lateEvents = 0
+    /// Runs of more than `stuckRunLength` events on one line while the other stayed silent.
+    public var stuckRuns = 0
+
+    public init() {}
+
+    /// True when any counter is non-zero.
+    public var any: Bool {
+        illegalTransitions + levelMismatches + fullQueueReads + sequenceGaps + glitches + lateEvents
+            + stuckRuns > 0
+    }
+}
+
+/// x4 quadrature decoder over edge events, robust to libgpiod v1's unreliable event types:
+/// each event is taken as a toggle of its line, events of both lines are merged by timestamp, and
+/// the decoded state is checked against the line levels read at the previous poll (once every
+/// event stamped before that read has arrived), resyncing on a mismatch.
+///
+/// Call `poll()` often enough that no line gets 16 edges between polls (at 2048 counts per
+/// revolution and 8 rad/s that is every 12 ms; poll every 1-2 ms). `poll`, `position` and
+/// `velocity` never allocate.
+public final class QuadratureDecoder<Chip: LineChip> {
+    public let chip: Chip
+    public let request: Chip.Request
+    public let settings: QuadratureSettings
+    public let offsetA: UInt32
+    public let offsetB: UInt32
+
+    /// Position in counts (x4): +1 per edge in the A-leads-B direction.
+    public private(set) var count: Int64 = 0
+    public private(set) var faults = QuadratureFaults()
+
+    @usableFromInline let reader: EdgeEventReader<Chip.Request>
+    /// Decoded logical levels: bit 0 line A, bit 1 line B.
+    @usableFromInline var state: UInt8 = 0
+    /// Levels read at the previous poll, checked once the events stamped up to then are in.
+    @usableFromInline var checkState: UInt8 = 0
+    @usableFromInline var checkTimeNs = Int64.min
+    @usableFromInline var checkPending = false
+    @usableFromInline var lastEventNs = Int64.min
+    @usableFromInline var lastEventLine = -1
+    @usableFromInline var lastDelta: Int64 = 0
+    @usableFromInline var lastLineEventNs: (Int64, Int64) = (Int64.min, Int64.min)
+    @usableFromInline var runLine = -1
+    @usableFromInline var runLength = 0
+    /// Recent counted edges (time, count after the edge), for the velocity estimate.
+    @usableFromInline let historyCapacity = 64
+    @usableFromInline let historyTimes: UnsafeMutablePointer<Int64>
+    @usableFromInline let historyCounts: UnsafeMutablePointer<Int64>
+    @usableFromInline var historyNext = 0
+    @usableFromInline var historyCount = 0
+
+    /// Requests lines `a` and `b` as inputs with both-edge detection and reads their levels.
+    /// The count starts at 0; call `reset(count:)` after homing.
+    public init(chip: Chip, a: UInt32, b: UInt32, settings: QuadratureSettings,
+                consumer: String = "edge-ctl encoder") throws(LineError) {
+        self.chip = chip
+        self.settings = settings
+        offsetA = a
+        offsetB = b
+        request = try chip.requestInputs([a, b], flags: settings.flags.union(.edgeBoth), consumer: consumer,
+                                         eventBufferSize: settings.eventBufferSize)
+        reader = EdgeEventReader(request: request, eventBufferSize: settings.eventBufferSize,
+                                 lateToleranceNs: settings.lateToleranceNs)
+        historyTimes = .allocate(capacity: historyCapacity)
+        historyCounts = .allocate(capacity: historyCapacity)
+        do {
+            try reset(count: 0)
+        } catch {
+            request.release()
+            throw error
+        }
+    }
+
+    deinit {
+        historyTimes.deallocate()
+        historyCounts.deallocate()
+    }
+
+    /// Gives the lines back.
+    public func release() { request.release() }
+
+    /// Homes the decoder: drops pending events, clears faults and history, reads the levels and sets
+    /// the count to `count`, moved by at most two to the nearest count whose phase matches the levels.
+    public func reset(count: Int64) throws(LineError) {
+        let now = chip.nowNs()
+        try reader.discardPending(nowNs: now)
+        state = try readLevels()
+        let expectedPhase = Int64(quadraturePhase(state))
+        var phaseError = (expectedPhase - count) % 4
+        if phaseError < 0 { phaseError += 4 }
+        self.count = count + (phaseError == 3 ? -1 : phaseError)
+        faults = QuadratureFaults()
+        checkPending = false
+        lastEventNs = Int64.min
+        lastEventLine = -1
+        lastDelta = 0
+        lastLineEventNs = (Int64.min, Int64.min)
+        runLine = -1
+        runLength = 0
+        historyNext = 0
+        historyCount = 0
+    }
+
+    /// Takes in every pending edge, checks the previous poll's level read, reads the levels again.
+    public func poll() throws(LineError) {
+        let now = chip.nowNs()
+        let events = try reader.read(nowNs: now)
+        for event in events {
+            if checkPending && event.timestampNs > checkTimeNs { resyncToCheckedLevels() }
+            apply(event)
+        }
+        if checkPending { resyncToCheckedLevels() }
+        faults.sequenceGaps = reader.sequenceGaps
+        faults.fullQueueReads = reader.fullQueueReads
+        faults.lateEvents = reader.lateEvents
+        checkState = try readLevels()
+        checkTimeNs = now
+        checkPending = true
+    }
+
+    /// Position in units (radians or meters): the middle of the current count's cell, so the error
+    /// is at most half a count while no edge is lost.
+    @inlinable
+    public var position: Double { (Double(count) + 0.5) / settings.countsPerUnit }
+
+    /// Speed in units per second at time `nowNs` (normally `chip.nowNs()` after a poll): counts over
+    /// the edges of the last `velocityWindowNs` divided by their time span; at low speed, one count
+    /// over the last edge interval, lowered to 1 / (time since the last edge) as that grows.
+    public func velocity(nowNs: Int64) -> Double {
+        guard historyCount > 0 else { return 0 }
+        let newest = (historyNext + historyCapacity - 1) % historyCapacity
+        let newestNs = historyTimes[newest]
+        let newestCount = historyCounts[newest]
+        if nowNs - newestNs > settings.stopTimeoutNs { return 0 }
+        var oldest = newest
+        var k = 1
+        while k < historyCount {
+            let index = (newest + historyCapacity - k) % historyCapacity
+            if historyTimes[index] < nowNs - settings.velocityWindowNs { break }
+            oldest = index
+            k += 1
+        }
+        if oldest != newest {
+            let span = newestNs - historyTimes[oldest]
+            if span > 0 { return Double(newestCount - historyCounts[oldest]) * 1e9 / Double(span) / settings.countsPerUnit }
+        }
+        guard historyCount >= 2 else { return 0 }
+        let previous = (newest + historyCapacity - 1) % historyCapacity
+        let counts = newestCount - historyCounts[previous]
+        let interval = newestNs - historyTimes[previous]
+        guard counts == 1 || counts == -1, interval > 0 else { return 0 }
+        var countsPerSecond = 1e9 / Double(interval)
+        if nowNs > newestNs { countsPerSecond = min(countsPerSecond, 1e9 / Double(nowNs - newestNs)) }
+        return Double(counts) * countsPerSecond / settings.countsPerUnit
+    }
+
+    // MARK: Decoding
+
+    @usableFromInline
+    func readLevels() throws(LineError) -> UInt8 {
+        let a: UInt8 = try request.getValue(offsetA) ? 1 : 0
+        let b: UInt8 = try request.getValue(offsetB) ? 2 : 0
+        return a | b
+    }
+
+    /// One event: toggle its line, count the step, watch for glitches, stuck runs and ties.
+    @usableFromInline
+    func apply(_ event: EdgeEvent) {
+        let line = event.offset == offsetA ? 0 : 1
+        let previousOnLine = line == 0 ? lastLineEventNs.0 : lastLineEventNs.1
+        if previousOnLine != Int64.min && event.timestampNs - previousOnLine < settings.minPulseNs {
+            faults.glitches += 1
+        }
+        if line == 0 { lastLineEventNs.0 = event.timestampNs } else { lastLineEventNs.1 = event.timestampNs }
+        if line == runLine {
+            runLength += 1
+            if runLength == settings.stuckRunLength + 1 { faults.stuckRuns += 1 }
+        } else {
+            runLine = line
+            runLength = 1
+        }
+        let old = state
+        state ^= UInt8(1 << line)
+        var delta = quadratureStep(from: old, to: state)
+        if event.timestampNs == lastEventNs && line != lastEventLine {
+            // Both lines moved at the same instant: no direction. Undo the first half of the pair.
+            faults.illegalTransitions += 1
+            delta = -lastDelta
+        }
+        count += delta
+        lastEventNs = event.timestampNs
+        lastEventLine = line
+        lastDelta = delta
+        recordHistory(timeNs: event.timestampNs)
+    }
+
+    /// Compares the decoded state at the previous poll's time with the levels read then.
+    @usableFromInline
+    func resyncToCheckedLevels() {
+        checkPending = false
+        let difference = state ^ checkState
+        if difference == 0 { return }
+        if difference == 3 {
+            faults.illegalTransitions += 1
+        } else {
+            faults.levelMismatches += 1
+            count += quadratureStep(from: state, to: checkState)
+        }
+        state = checkState
+    }
+
+    @usableFromInline
+    func recordHistory(timeNs: Int64) {
+        historyTimes[historyNext] = timeNs
+        historyCounts[historyNext] = count
+        historyNext = (historyNext + 1) % historyCapacity
+        historyCount = min(historyCount + 1, historyCapacity)
+    }
+}
+
+/// Position of a (B << 1 | A) level pair in the x4 cycle 00 → A → AB → B → 00: Gray decoding.
+@inlinable
+func quadraturePhase(_ levels: UInt8) -> Int {
+    Int(levels ^ (levels >> 1))
+}
+
+/// +1 or -1 for a step forward or back in the x4 cycle, 0 for no change or a two-line jump.
+@inlinable
+func quadratureStep(from old: UInt8, to new: UInt8) -> Int64 {
+    let step = (quadraturePhase(new) - quadraturePhase(old) + 4) & 3
+    return step == 1 ? 1 : (step == 3 ? -1 : 0)
+}

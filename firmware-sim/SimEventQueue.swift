@@ -1,0 +1,42 @@
+import EdgeIO
+
+/// A fixed-capacity FIFO of edge events, like the kernel's kfifo for a line (v1) or a request (v2).
+/// When full, `push` refuses the event: the kernel drops the NEWEST event on overflow.
+/// Storage is allocated once; push and pop never allocate.
+final class SimEventQueue {
+    let capacity: Int
+    private let storage: UnsafeMutablePointer<EdgeEvent>
+    private var head = 0
+    private(set) var count = 0
+    /// Events refused because the queue was full.
+    private(set) var dropped = 0
+
+    init(capacity: Int) {
+        self.capacity = capacity
+        storage = .allocate(capacity: capacity)
+    }
+
+    deinit { storage.deallocate() }
+
+    /// Appends `event`, or drops it (and counts the drop) if the queue is full.
+    func push(_ event: EdgeEvent) {
+        guard count < capacity else {
+            dropped += 1
+            return
+        }
+        (storage + (head + count) % capacity).initialize(to: event)
+        count += 1
+    }
+
+    /// Removes and returns the oldest event. The queue must not be empty.
+    func pop() -> EdgeEvent {
+        let event = (storage + head).move()
+        head = (head + 1) % capacity
+        count -= 1
+        return event
+    }
+
+    func removeAll() {
+        while count > 0 { _ = pop() }
+    }
+}
