@@ -21,6 +21,8 @@ public enum SimLineAPI: Sendable {
 /// (so a second edge within the latency gives a wrong type) and queues the event; a full queue
 /// drops the newest event. All storage is allocated at init or request time: driving, settling and
 /// reading never allocate.
+/// Mutable state is `@exclusivity(unchecked)`: an instance belongs to one thread, and on the host the
+/// dynamic exclusivity checks otherwise took three quarters of a simulated control step.
 public final class SimChip: LineChip {
     public typealias Request = SimLineRequest
 
@@ -31,16 +33,16 @@ public final class SimChip: LineChip {
     public let api: SimLineAPI
 
     /// Delay from an edge to the interrupt thread that decides its type and queues it.
-    public var irqLatencyNs: Int64 = 10_000
+    @exclusivity(unchecked) public var irqLatencyNs: Int64 = 10_000
     /// Extra delay added to `irqLatencyNs` (a latency spike: events arrive late) while non-zero.
-    public var extraLatencyNs: Int64 = 0
+    @exclusivity(unchecked) public var extraLatencyNs: Int64 = 0
     /// Probability that an edge's interrupt is missed entirely (the level changes, no event).
-    public var missProbability: Double = 0
+    @exclusivity(unchecked) public var missProbability: Double = 0
 
     /// Events refused by full queues since the chip was created (the kernel's silent drops).
-    public private(set) var overflowDrops = 0
+    @exclusivity(unchecked) public private(set) var overflowDrops = 0
     /// Edges whose interrupt was missed (see `missProbability`).
-    public private(set) var missedEdges = 0
+    @exclusivity(unchecked) public private(set) var missedEdges = 0
 
     struct Line {
         var level = false          // physical level on the wire
@@ -71,6 +73,8 @@ public final class SimChip: LineChip {
 
     struct RequestSlot {
         var active = false
+        /// Bumped each time the slot is reused, so a released handle cannot reach the new request.
+        var generation = 0
         var offsets: [UInt32] = []
         var isOutput = false
         var consumer = ""
@@ -78,15 +82,16 @@ public final class SimChip: LineChip {
         var queues: [SimEventQueue] = []
     }
 
-    var lines: [Line]
-    var slots: [RequestSlot] = []
+    @exclusivity(unchecked) var lines: [Line]
+    @exclusivity(unchecked) var slots: [RequestSlot] = []
     /// Offsets with edge detection on: the only lines that can have pending edges.
-    var edgeLines: [Int] = []
+    @exclusivity(unchecked) var edgeLines: [Int] = []
     let pendingCapacity = 64
     let pending: UnsafeMutablePointer<PendingEdge>
-    var pendingTotal = 0
-    var lastDriveNs = Int64.min
-    var random: SimRandom
+    @exclusivity(unchecked) var pendingTotal = 0
+    @exclusivity(unchecked) var lastDriveNs = Int64.min
+    @exclusivity(unchecked) var lastLevelReadNs = Int64.min
+    @exclusivity(unchecked) var random: SimRandom
 
     /// A chip with `lineCount` lines, all low and free. `seed` drives missed-edge faults.
     public init(label: String = "edge-sim", lineCount: Int = 54, api: SimLineAPI = .v2,
@@ -136,7 +141,7 @@ public final class SimChip: LineChip {
             }
             if edges { edgeLines.append(o) }
         }
-        return SimLineRequest(chip: self, slot: slot, offsets: offsets)
+        return SimLineRequest(chip: self, slot: slot, generation: slots[slot].generation, offsets: offsets)
     }
 
     public func requestOutputs(_ offsets: [UInt32], defaults: [Bool], flags: LineFlags,
@@ -155,7 +160,7 @@ public final class SimChip: LineChip {
             lines[o].edgeFalling = false
             setPhysical(o, defaults[index] != lines[o].activeLow)
         }
-        return SimLineRequest(chip: self, slot: slot, offsets: offsets)
+        return SimLineRequest(chip: self, slot: slot, generation: slots[slot].generation, offsets: offsets)
     }
 
     /// Nothing to free: the simulated chip lives as long as its owner.
@@ -166,8 +171,12 @@ public final class SimChip: LineChip {
     /// The plant moves input `offset` to `level` at virtual time `timeNs`. Calls must come in time
     /// order across all lines of the chip. Queues an event if the line watches that edge (unless the
     /// interrupt is missed); a stuck line keeps its level and only remembers the driven one.
-    public func drive(_ offset: UInt32, to level: Bool, atNs timeNs: Int64) {
+    ///
+    /// Causality: an edge stamped at or before the last level read, but driven after it, is moved to
+    /// 1 ns after that read (the application saw the old level, so the edge came later).
+    public func drive(_ offset: UInt32, to level: Bool, atNs requestedNs: Int64) {
         let o = Int(offset)
+        let timeNs = requestedNs <= lastLevelReadNs ? lastLevelReadNs + 1 : requestedNs
         precondition(timeNs >= lastDriveNs, "SimChip.drive: edges must come in time order")
         lastDriveNs = timeNs
         lines[o].plantLevel = level
@@ -223,27 +232,28 @@ public final class SimChip: LineChip {
 
     // MARK: Requests (called through SimLineRequest)
 
-    func value(slot: Int, offset: UInt32) throws(LineError) -> Bool {
-        let o = try owned(slot: slot, offset: offset)
+    func value(slot: Int, generation: Int, offset: UInt32) throws(LineError) -> Bool {
+        let o = try owned(slot: slot, generation: generation, offset: offset)
+        lastLevelReadNs = clock.nowNs
         return lines[o].level != lines[o].activeLow
     }
 
-    func setValue(slot: Int, offset: UInt32, _ value: Bool) throws(LineError) {
-        let o = try owned(slot: slot, offset: offset)
+    func setValue(slot: Int, generation: Int, offset: UInt32, _ value: Bool) throws(LineError) {
+        let o = try owned(slot: slot, generation: generation, offset: offset)
         guard slots[slot].isOutput else { throw .setOnInput(chip: label, offset: offset) }
         setPhysical(o, value != lines[o].activeLow)
     }
 
-    func hasEvents(slot: Int) -> Bool {
+    func hasEvents(slot: Int, generation: Int) -> Bool {
         settle()
-        guard slots[slot].active else { return false }
+        guard isLive(slot, generation) else { return false }
         for queue in slots[slot].queues where queue.count > 0 { return true }
         return false
     }
 
-    func readEvents(slot: Int, into buffer: UnsafeMutableBufferPointer<EdgeEvent>) -> Int {
+    func readEvents(slot: Int, generation: Int, into buffer: UnsafeMutableBufferPointer<EdgeEvent>) -> Int {
         settle()
-        guard slots[slot].active else { return 0 }
+        guard isLive(slot, generation) else { return 0 }
         var n = 0
         for queue in slots[slot].queues {
             while queue.count > 0 && n < buffer.count {
@@ -254,8 +264,8 @@ public final class SimChip: LineChip {
         return n
     }
 
-    func release(slot: Int) {
-        guard slots[slot].active else { return }
+    func release(slot: Int, generation: Int) {
+        guard isLive(slot, generation) else { return }
         for offset in slots[slot].offsets {
             let o = Int(offset)
             pendingTotal -= lines[o].pendingCount
@@ -266,7 +276,12 @@ public final class SimChip: LineChip {
             lines[o].edgeFalling = false
         }
         edgeLines.removeAll { lines[$0].request < 0 }
-        slots[slot] = RequestSlot()
+        slots[slot].active = false
+        slots[slot].queues = []
+    }
+
+    func isLive(_ slot: Int, _ generation: Int) -> Bool {
+        slots[slot].active && slots[slot].generation == generation
     }
 
     // MARK: Internals
@@ -299,6 +314,7 @@ public final class SimChip: LineChip {
         slot.isOutput = isOutput
         slot.consumer = consumer
         if let free = slots.firstIndex(where: { !$0.active }) {
+            slot.generation = slots[free].generation + 1
             slots[free] = slot
             return free
         }
@@ -306,9 +322,9 @@ public final class SimChip: LineChip {
         return slots.count - 1
     }
 
-    private func owned(slot: Int, offset: UInt32) throws(LineError) -> Int {
+    private func owned(slot: Int, generation: Int, offset: UInt32) throws(LineError) -> Int {
         let o = Int(offset)
-        guard o < lineCount, slots[slot].active, lines[o].request == slot else {
+        guard o < lineCount, isLive(slot, generation), lines[o].request == slot else {
             throw .lineNotRequested(chip: label, offset: offset)
         }
         return o
@@ -395,26 +411,27 @@ func roundedUpToPowerOfTwo(_ n: Int) -> Int {
 public struct SimLineRequest: LineRequest {
     public let chip: SimChip
     let slot: Int
+    let generation: Int
     public let offsets: [UInt32]
 
     public func getValue(_ offset: UInt32) throws(LineError) -> Bool {
-        try chip.value(slot: slot, offset: offset)
+        try chip.value(slot: slot, generation: generation, offset: offset)
     }
 
     public func setValue(_ offset: UInt32, _ value: Bool) throws(LineError) {
-        try chip.setValue(slot: slot, offset: offset, value)
+        try chip.setValue(slot: slot, generation: generation, offset: offset, value)
     }
 
     /// Never blocks: virtual time moves only when the rig advances it. Returns whether events are pending now.
     public func waitEvents(timeoutNs: Int64) throws(LineError) -> Bool {
-        chip.hasEvents(slot: slot)
+        chip.hasEvents(slot: slot, generation: generation)
     }
 
     public func readEvents(into buffer: UnsafeMutableBufferPointer<EdgeEvent>) throws(LineError) -> Int {
-        chip.readEvents(slot: slot, into: buffer)
+        chip.readEvents(slot: slot, generation: generation, into: buffer)
     }
 
     public func release() {
-        chip.release(slot: slot)
+        chip.release(slot: slot, generation: generation)
     }
 }

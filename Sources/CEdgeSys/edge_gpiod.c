@@ -111,6 +111,7 @@ enum {
     X(chip_get_line_info, struct gpiod_line_info *, (struct gpiod_chip *chip, unsigned int offset)) \
     X(line_info_free, void, (struct gpiod_line_info *info))                                         \
     X(line_info_get_consumer, const char *, (struct gpiod_line_info *info))                         \
+    X(line_info_is_used, bool, (struct gpiod_line_info *info))                                      \
     X(line_settings_new, struct gpiod_line_settings *, (void))                                      \
     X(line_settings_free, void, (struct gpiod_line_settings *settings))                             \
     X(line_settings_set_direction, int, (struct gpiod_line_settings *settings, unsigned int value)) \
@@ -500,6 +501,14 @@ static int edge_v2_request(edge_gpiod_chip *chip, edge_gpiod_request *request, c
     if (request->request == NULL) {
         rc = -errno;
         *failed_offset = request->offsets[0];
+        // v2 fails the request as a whole; for EBUSY, name the first line that someone holds.
+        for (size_t i = 0; rc == -EBUSY && i < request->count; i++) {
+            struct gpiod_line_info *info = library->v2.chip_get_line_info(chip->chip, request->offsets[i]);
+            if (info == NULL) continue;
+            bool used = library->v2.line_info_is_used(info);
+            library->v2.line_info_free(info);
+            if (used) { *failed_offset = request->offsets[i]; break; }
+        }
         goto done;
     }
     if (edge != EDGE_V2_EDGE_NONE) {
@@ -575,11 +584,11 @@ int edge_gpiod_request_set_value(edge_gpiod_request *request, unsigned int offse
 /// poll(2) on `fds` for at most `timeout_ns` (negative: forever). Returns the ready count or -errno.
 static int edge_poll(struct pollfd *fds, size_t count, int64_t timeout_ns) {
     for (;;) {
-#if defined(__linux__)
+#if defined(__APPLE__) // no ppoll: millisecond timeouts, rounded up
+        int ready = poll(fds, count, timeout_ns < 0 ? -1 : (int)((timeout_ns + 999999) / 1000000));
+#else // glibc, also when built for aarch64-none-none-elf against the board's headers
         struct timespec timeout = { .tv_sec = timeout_ns / 1000000000LL, .tv_nsec = timeout_ns % 1000000000LL };
         int ready = ppoll(fds, count, timeout_ns < 0 ? NULL : &timeout, NULL);
-#else
-        int ready = poll(fds, count, timeout_ns < 0 ? -1 : (int)((timeout_ns + 999999) / 1000000));
 #endif
         if (ready >= 0) return ready;
         if (errno != EINTR) return -errno;
@@ -606,7 +615,10 @@ static int edge_v1_read(edge_gpiod_request *request, edge_gpiod_event *events, s
             size_t batch = capacity - stored < EDGE_V1_EVENT_BATCH ? capacity - stored : EDGE_V1_EVENT_BATCH;
             int n = request->library->v1.line_event_read_multiple(request->lines[i], request->v1_events,
                                                                   (unsigned int)batch);
-            if (n < 0) return -errno;
+            if (n <= 0) {
+                if (n < 0) return -errno;
+                break;
+            }
             for (int k = 0; k < n; k++) {
                 const struct gpiod_line_event *source = &request->v1_events[k];
                 events[stored++] = (edge_gpiod_event){
@@ -630,7 +642,10 @@ static int edge_v2_read(edge_gpiod_request *request, edge_gpiod_event *events, s
         if (ready == 0) break;
         size_t batch = capacity - stored < EDGE_V2_EVENT_BATCH ? capacity - stored : EDGE_V2_EVENT_BATCH;
         int n = library->v2.line_request_read_edge_events(request->request, request->buffer, batch);
-        if (n < 0) return -errno;
+        if (n <= 0) {
+            if (n < 0) return -errno;
+            break;
+        }
         for (int k = 0; k < n; k++) {
             struct gpiod_edge_event *source = library->v2.edge_event_buffer_get_event(request->buffer, (unsigned long)k);
             events[stored++] = (edge_gpiod_event){

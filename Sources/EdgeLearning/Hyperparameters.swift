@@ -238,7 +238,7 @@ public struct HyperparameterField<Root> {
     /// A Float setting accepting values in `range` (`inf` is written and read as "inf").
     public static func float(_ key: String, _ range: ClosedRange<Float>, _ get: @escaping (Root) -> Float,
                              _ set: @escaping (inout Root, Float) -> Void) -> Self {
-        Self(key: key, render: { formatFloat(get($0), digits: 9) }, assign: { root, text in
+        Self(key: key, render: { shortestText(get($0)) }, assign: { root, text in
             guard let value = Float(text), range.contains(value) else {
                 return "a number in [" + formatFloat(range.lowerBound) + ", " + formatFloat(range.upperBound) + "]"
             }
@@ -283,6 +283,15 @@ public struct HyperparameterField<Root> {
             return failure
         })
     }
+}
+
+/// The shortest `%g` text (6 to 9 significant digits) that parses back to exactly `value`.
+func shortestText(_ value: Float) -> String {
+    for digits in 6..<9 {
+        let text = formatFloat(value, digits: digits)
+        if Float(text) == value { return text }
+    }
+    return formatFloat(value, digits: 9)
 }
 
 /// `text` without leading and trailing spaces, tabs and carriage returns.

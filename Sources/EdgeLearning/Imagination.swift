@@ -41,7 +41,7 @@ public final class ImaginedRollouts<let Obs: Int, let Act: Int> {
     }
 
     /// The start states, observations at step 0: [Obs][lanes], to be filled before `Imagination.run`
-    /// (e.g. by `TransitionBuffer.sample(count:lanes:rng:obs:)` or `Imagination.sampleStarts`).
+    /// with real states, e.g. by `TransitionBuffer.sample(count: count, lanes: lanes, rng:, obs:)`.
     @inlinable public var startObservations: UnsafeMutablePointer<Float> { observations }
 }
 
@@ -95,19 +95,6 @@ public final class Imagination<Model: WorldModel, let Obs: Int, let Act: Int> {
     deinit {
         input.deallocate(); plantAction.deallocate(); reward.deallocate(); disagreement.deallocate()
         alive.deallocate()
-    }
-
-    /// Fills `rollouts.startObservations` with rows drawn uniformly (with replacement) from
-    /// `rows[count][Obs]`, row-major with `stride` Floats between rows. No allocation.
-    @inlinable
-    public func sampleStarts(from rows: UnsafePointer<Float>, count: Int, stride: Int = Obs,
-                             rng: inout RandomSource) {
-        precondition(count > 0, "no start states to sample from")
-        let lanes = rollouts.lanes, starts = rollouts.startObservations
-        for l in 0..<lanes {
-            let row = l < rollouts.count ? rng.nextInt(below: count) : -1
-            for d in 0..<Obs { starts[d * lanes + l] = row >= 0 ? rows[row * stride + d] : 0 }
-        }
     }
 
     /// Runs every rollout from `rollouts.startObservations` for `horizon` steps under `policy`,

@@ -1,49 +1,6 @@
 import CEdgeSys
 import EdgeCore
 
-/// What one refit did. Losses and mean squared errors are per element (mean over samples and target
-/// dimensions, in standardized target units), averaged over the members.
-public struct FitReport {
-    /// Networks fitted.
-    public var members = 0
-    /// Transitions trained on and held out.
-    public var trainCount = 0
-    public var holdoutCount = 0
-    /// Holdout loss and MSE of the weights carried over from the previous fit, measured after
-    /// re-standardizing with this fit's statistics: the early-stopping baseline.
-    public var initialHoldoutLoss: Double = 0
-    public var initialHoldoutMSE: Double = 0
-    /// Final loss and MSE (best snapshot of each member) on the training and holdout rows.
-    public var trainLoss: Double = 0
-    public var trainMSE: Double = 0
-    public var holdoutLoss: Double = 0
-    public var holdoutMSE: Double = 0
-    /// Per target dimension: root mean squared error of the predicted mean on the holdout rows, in raw
-    /// target units (root of the members' mean MSE).
-    public var holdoutRMSE: [Double] = []
-    /// Passes over the training rows (the last one may be partial) and minibatch steps per member.
-    public var epochs = 0
-    public var steps = 0
-    /// Minibatch steps summed over the members (members stop separately).
-    public var memberSteps = 0
-    /// True when every member ran out of patience, false when the step limit ended the fit.
-    public var stoppedEarly = false
-    /// Wall time of the whole refit, and of the minibatch steps alone.
-    public var seconds: Double = 0
-    public var trainingSeconds: Double = 0
-
-    public init() {}
-
-    /// One line for logs.
-    public var summary: String {
-        "\(members) x fit on \(trainCount)+\(holdoutCount): holdout loss " + formatFloat(holdoutLoss, digits: 4)
-            + " (from " + formatFloat(initialHoldoutLoss, digits: 4) + "), mse " + formatFloat(holdoutMSE, digits: 4)
-            + ", train loss " + formatFloat(trainLoss, digits: 4) + " mse " + formatFloat(trainMSE, digits: 4)
-            + "; \(epochs) epochs, \(steps) steps" + (stoppedEarly ? " (early stop)" : " (step limit)")
-            + ", " + formatFloat(seconds, digits: 3) + " s"
-    }
-}
-
 /// K networks `MLP<In, 64, Out, SiLU>` that regress standardized targets from standardized inputs: the
 /// fitting machinery shared by `DynamicsEnsemble` (Gaussian NLL) and `RewardModel` (squared error).
 ///
@@ -75,13 +32,17 @@ public final class RegressionEnsemble<let In: Int, let Out: Int, Loss: Regressio
     public let optimizers: [Adam]
     let snapshots: [ParameterStore]
 
-    /// Standardization x̃ = (x − mean) / std of inputs and targets, from the last fit's training rows
-    /// (mean 0, std 1 before the first fit).
-    public let inputMean, inputStd: UnsafeMutablePointer<Float>
-    public let targetMean, targetStd: UnsafeMutablePointer<Float>
-    let inputInvStd, targetInvStd: UnsafeMutablePointer<Float>
-    /// Completed fits.
-    public private(set) var fitCount = 0
+    /// Standardization x̃ = (x − mean) / std of the inputs (In values each) and targets (targetCount
+    /// values each), from the last fit's training rows (mean 0, std 1 before the first fit). Read-only
+    /// views; `setStandardization` replaces them when a checkpoint is restored.
+    public var inputMean: UnsafePointer<Float> { UnsafePointer(inMean) }
+    public var inputStd: UnsafePointer<Float> { UnsafePointer(inStd) }
+    public var targetMean: UnsafePointer<Float> { UnsafePointer(outMean) }
+    public var targetStd: UnsafePointer<Float> { UnsafePointer(outStd) }
+    let inMean, inStd, inInvStd, outMean, outStd, outInvStd: UnsafeMutablePointer<Float>
+    /// Whether the weights are expressed in the current statistics (after a fit or `setStandardization`),
+    /// so the next fit re-expresses them instead of starting over.
+    public private(set) var isStandardized = false
     /// Standard deviations below this are treated as this (a constant feature standardizes to 0).
     static var minStd: Float { 1e-6 }
 
@@ -112,11 +73,11 @@ public final class RegressionEnsemble<let In: Int, let Out: Int, Loss: Regressio
             stores.append(ParameterStore(count: net.parameters.count))
         }
         members = nets; optimizers = adams; snapshots = stores
-        inputMean = allocateFloats(In); inputStd = allocateFloats(In); inputInvStd = allocateFloats(In)
-        targetMean = allocateFloats(targetCount); targetStd = allocateFloats(targetCount)
-        targetInvStd = allocateFloats(targetCount)
-        for p in [inputStd, inputInvStd] { p.update(repeating: 1, count: In) }
-        for p in [targetStd, targetInvStd] { p.update(repeating: 1, count: targetCount) }
+        inMean = allocateFloats(In); inStd = allocateFloats(In); inInvStd = allocateFloats(In)
+        outMean = allocateFloats(targetCount); outStd = allocateFloats(targetCount)
+        outInvStd = allocateFloats(targetCount)
+        for p in [inStd, inInvStd] { p.update(repeating: 1, count: In) }
+        for p in [outStd, outInvStd] { p.update(repeating: 1, count: targetCount) }
         rawInputs = allocateFloats(0); rawTargets = allocateFloats(0)
         order = .allocate(capacity: 1)
         batchX = allocateFloats(In * scratchLanes)
@@ -126,7 +87,7 @@ public final class RegressionEnsemble<let In: Int, let Out: Int, Loss: Regressio
     }
 
     deinit {
-        for p in [inputMean, inputStd, inputInvStd, targetMean, targetStd, targetInvStd, rawInputs, rawTargets,
+        for p in [inMean, inStd, inInvStd, outMean, outStd, outInvStd, rawInputs, rawTargets,
                   batchX, batchT, batchGrad] { p.deallocate() }
         order.deallocate(); perTarget.deallocate()
     }
@@ -153,7 +114,7 @@ public final class RegressionEnsemble<let In: Int, let Out: Int, Loss: Regressio
                                   lanes: Int, into x: UnsafeMutablePointer<Float>) {
         for i in 0..<In {
             let src = i < firstRows ? first + i * lanes : second + (i - firstRows) * lanes
-            let m = Vec(repeating: inputMean[i]), s = Vec(repeating: inputInvStd[i])
+            let m = Vec(repeating: inMean[i]), s = Vec(repeating: inInvStd[i])
             var l = 0
             while l < lanes { storeVec((loadVec(src, l) - m) * s, x, i * lanes + l); l += vecWidth }
         }
@@ -240,9 +201,8 @@ public final class RegressionEnsemble<let In: Int, let Out: Int, Loss: Regressio
             report.trainMSE += trained.squaredError / Double(trained.elements) / Double(k)
         }
         for j in 0..<targetCount {
-            report.holdoutRMSE.append((perTarget[j] / Double(k * evalCount)).squareRoot() * Double(targetStd[j]))
+            report.holdoutRMSE.append((perTarget[j] / Double(k * evalCount)).squareRoot() * Double(outStd[j]))
         }
-        fitCount += 1
         report.trainingSeconds = Double(trainingNs) * 1e-9
         report.seconds = Double(edge_monotonic_ns() - start) * 1e-9
         return report
@@ -289,8 +249,8 @@ public final class RegressionEnsemble<let In: Int, let Out: Int, Loss: Regressio
                 continue
             }
             let r = Int(rows[l])
-            for i in 0..<In { batchX[i * lanes + l] = (rawInputs[r * In + i] - inputMean[i]) * inputInvStd[i] }
-            for j in 0..<t { batchT[j * lanes + l] = (rawTargets[r * t + j] - targetMean[j]) * targetInvStd[j] }
+            for i in 0..<In { batchX[i * lanes + l] = (rawInputs[r * In + i] - inMean[i]) * inInvStd[i] }
+            for j in 0..<t { batchT[j * lanes + l] = (rawTargets[r * t + j] - outMean[j]) * outInvStd[j] }
         }
     }
 
@@ -325,18 +285,18 @@ public final class RegressionEnsemble<let In: Int, let Out: Int, Loss: Regressio
         }
         let std = (0..<(In + t)).map { max(Float((m2[$0] / Double(n)).squareRoot()), Self.minStd) }
 
-        if fitCount > 0 {
+        if isStandardized {
             var ratio = [Float](repeating: 1, count: t), shift = [Float](repeating: 0, count: t)
             for j in 0..<t {
-                ratio[j] = targetStd[j] / std[In + j]
-                shift[j] = (targetMean[j] - Float(mean[In + j])) / std[In + j]
+                ratio[j] = outStd[j] / std[In + j]
+                shift[j] = (outMean[j] - Float(mean[In + j])) / std[In + j]
             }
             for net in members {
                 let l1 = net.l1
-                for i in 0..<In where inputStd[i] > Self.minStd {
-                    let offset = (Float(mean[i]) - inputMean[i]) / inputStd[i]
-                    let scale = std[i] / inputStd[i]
-                    for o in 0..<64 {
+                for i in 0..<In where inStd[i] > Self.minStd {
+                    let offset = (Float(mean[i]) - inMean[i]) / inStd[i]
+                    let scale = std[i] / inStd[i]
+                    for o in 0..<Network.Layer1.outPad {
                         l1.b[o] += l1.weight(i, o) * offset
                         l1.setWeight(i, o, l1.weight(i, o) * scale)
                     }
@@ -348,9 +308,25 @@ public final class RegressionEnsemble<let In: Int, let Out: Int, Loss: Regressio
                 }
             }
         }
-        for i in 0..<In { inputMean[i] = Float(mean[i]); inputStd[i] = std[i]; inputInvStd[i] = 1 / std[i] }
-        for j in 0..<t {
-            targetMean[j] = Float(mean[In + j]); targetStd[j] = std[In + j]; targetInvStd[j] = 1 / std[In + j]
+        let means = mean.map { Float($0) }
+        means.withUnsafeBufferPointer { m in
+            std.withUnsafeBufferPointer { s in
+                setStandardization(inputMean: m.baseAddress!, inputStd: s.baseAddress!,
+                                   targetMean: m.baseAddress! + In, targetStd: s.baseAddress! + In)
+            }
         }
+    }
+
+    /// Sets the statistics the weights are expressed in (e.g. restoring a checkpoint together with the
+    /// members' parameters); standard deviations are floored at 1e-6. O(In + targets).
+    public func setStandardization(inputMean: UnsafePointer<Float>, inputStd: UnsafePointer<Float>,
+                                   targetMean: UnsafePointer<Float>, targetStd: UnsafePointer<Float>) {
+        for i in 0..<In {
+            inMean[i] = inputMean[i]; inStd[i] = max(inputStd[i], Self.minStd); inInvStd[i] = 1 / inStd[i]
+        }
+        for j in 0..<targetCount {
+            outMean[j] = targetMean[j]; outStd[j] = max(targetStd[j], Self.minStd); outInvStd[j] = 1 / outStd[j]
+        }
+        isStandardized = true
     }
 }

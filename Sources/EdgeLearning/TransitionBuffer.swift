@@ -101,13 +101,6 @@ public final class TransitionBuffer<let Obs: Int, let Act: Int> {
         }
     }
 
-    /// Removes every transition (the capacity stays).
-    public func removeAll() {
-        count = 0; trainCount = 0; holdoutCount = 0
-        low.update(repeating: .infinity, count: Obs)
-        high.update(repeating: -.infinity, count: Obs)
-    }
-
     func grow() {
         let newCapacity = 2 * capacity
         func moved<T>(_ old: UnsafeMutablePointer<T>, _ perRow: Int, _ fresh: UnsafeMutablePointer<T>)

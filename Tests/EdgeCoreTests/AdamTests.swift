@@ -3,18 +3,38 @@ import Foundation
 import Testing
 
 /// Adam / AdamW for one scalar in Double, written from Kingma and Ba's algorithm with decoupled decay:
-/// θ ← θ (1 − lr λ) − lr m̂ / (√v̂ + ε). The hyperparameters are the Float values the kernel uses.
+/// θ ← θ (1 − lr λ) − lr m̂ / (√v̂ + ε), the hyperparameters being the Float values the kernel uses.
+///
+/// It also carries a running first-order bound on the Float kernel's error in m, v and θ: every Float
+/// operation adds u times its result's magnitude (u times each product's magnitude inside a sum), and
+/// errors already present propagate through each formula's partial derivatives.
 struct ScalarAdam {
     let lr, beta1, beta2, epsilon, decay: Double
     var m = 0.0, v = 0.0, t = 0
+    var mBound = 0.0, vBound = 0.0, thetaBound = 0.0
 
-    mutating func step(_ theta: Double, _ g: Double) -> (theta: Double, update: Double) {
+    mutating func step(_ theta: Double, _ g: Double) -> Double {
+        let u = floatRoundoff
         t += 1
         m = beta1 * m + (1 - beta1) * g
         v = beta2 * v + (1 - beta2) * g * g
-        let mHat = m / (1 - pow(beta1, Double(t))), vHat = v / (1 - pow(beta2, Double(t)))
-        let update = mHat / (vHat.squareRoot() + epsilon)
-        return (theta * (1 - lr * decay) - lr * update, update)
+        // m: (1 − β1) g rounds, then the fused β1 m + that rounds; v likewise with g² (two products).
+        mBound = beta1 * mBound + u * ((1 - beta1) * abs(g) + abs(m))
+        vBound = beta2 * vBound + u * (2 * (1 - beta2) * g * g + abs(v))
+        let c1 = 1 / (1 - pow(beta1, Double(t))), c2 = 1 / (1 - pow(beta2, Double(t)))
+        let mHat = m * c1, vHat = v * c2
+        // The Float corrections c1, c2 and the products round once each.
+        let mHatBound = c1 * mBound + 2 * u * abs(mHat), vHatBound = c2 * vBound + 2 * u * vHat
+        let root = vHat.squareRoot()
+        let rootBound = (root > 0 ? vHatBound / (2 * root) : vHatBound.squareRoot()) + u * root
+        let denominator = root + epsilon
+        let update = mHat / denominator
+        let updateBound = mHatBound / denominator + abs(update) * (rootBound + u * denominator) / denominator + u * abs(update)
+        let next = theta * (1 - lr * decay) - lr * update
+        // θ (1 − lr λ): the Float factor and the product round (2u |θ|); lr · update and the difference
+        // round once each.
+        thetaBound = thetaBound + lr * updateBound + 2 * u * abs(theta) + u * lr * abs(update) + u * abs(next)
+        return next
     }
 }
 
@@ -38,25 +58,17 @@ struct AdamTests {
             var refs = [ScalarAdam](repeating: ScalarAdam(lr: Double(lr), beta1: Double(beta1), beta2: Double(beta2),
                                                           epsilon: Double(epsilon), decay: Double(decay)), count: 37)
             var theta = (0..<37).map { Double(store.values[$0]) }
-            var bound = [Double](repeating: 0, count: 37)
             var rng = RandomSource(seed: 62)
             var check = ToleranceCheck("Adam lr \(lr) betas \(beta1), \(beta2) eps \(epsilon) decay \(decay)")
             for step in 1...5 {
                 for i in 0..<37 { store.grads[i] = i % 9 == 0 ? 0 : rng.nextUniform(-1, 1) }  // some zero gradients
                 adam.step()
                 for i in 0..<37 {
-                    let g = Double(store.grads[i])
-                    let (next, update) = refs[i].step(theta[i], g)
-                    theta[i] = next
-                    // Per step the kernel rounds θ(1 − lr λ) and the subtraction (3u |θ|, counting the
-                    // Float 1 − lr λ) and the update: the moments carry 2u of rounding per step so far,
-                    // and bias correction, square root, ε and the division add about 10u.
-                    bound[i] += 3 * floatRoundoff * abs(next) + Double(lr) * abs(update) * (12 + 4 * Double(step)) * floatRoundoff
-                    check.check(Double(store.values[i]), next, tolerance: 2 * bound[i], "step \(step) θ[\(i)]")
-                    let mBound = 2 * Double(step) * floatRoundoff * (abs(refs[i].m) + 1e-30)
-                    check.check(Double(adam.firstMoments[i]), refs[i].m, tolerance: 2 * mBound, "step \(step) m[\(i)]")
-                    let vBound = 3 * Double(step) * floatRoundoff * (abs(refs[i].v) + 1e-30)
-                    check.check(Double(adam.secondMoments[i]), refs[i].v, tolerance: 2 * vBound, "step \(step) v[\(i)]")
+                    theta[i] = refs[i].step(theta[i], Double(store.grads[i]))
+                    // Twice the running first-order bounds (second-order terms neglected).
+                    check.check(Double(store.values[i]), theta[i], tolerance: 2 * refs[i].thetaBound, "step \(step) θ[\(i)]")
+                    check.check(Double(adam.firstMoments[i]), refs[i].m, tolerance: 2 * refs[i].mBound, "step \(step) m[\(i)]")
+                    check.check(Double(adam.secondMoments[i]), refs[i].v, tolerance: 2 * refs[i].vBound, "step \(step) v[\(i)]")
                 }
             }
             #expect(check.passed, "\(check.summary)")

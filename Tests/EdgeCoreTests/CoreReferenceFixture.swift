@@ -32,10 +32,10 @@ enum CoreReferenceFixture {
     static let inputCount = 4
     static let hiddenCount = 64
     static let sampleCount = 3
-    /// Sums of the Float-rounded w1, b1, w2, b2, w3, b3 (in Double): the Swift rebuild must match.
-    static let parameterSums: [Double] = [3.0247770845890045, -0.2634291546419263, -6.33870175103948, 0.4142715706839226, 0.6677403442299692, -0.013776015490293503]
-    /// Sum of the Float-rounded inputs.
-    static let inputSum: Double = -2.96531218290329
+    /// Sums of the Float bit patterns of w1, b1, w2, b2, w3, b3: the Swift rebuild must match exactly.
+    static let parameterBitSums: [UInt64] = [527106148287, 134282031794, 8748101596220, 129954131940, 121614231071, 3160519884]
+    /// Sum of the Float bit patterns of the inputs.
+    static let inputBitSum: UInt64 = 27749806246
 
     /// tanh network; smallest |pre-activation| over all samples: 0.00212.
     static let tanhCase = ReferenceCase(

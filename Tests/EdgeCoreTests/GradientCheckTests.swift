@@ -51,20 +51,42 @@ struct FiniteDifferenceResult {
     var parametersChecked = 0
 }
 
-/// Central finite differences of the Float kernel against its backward pass, for an MLP and the loss
-/// L = Σ_samples Σ_o c[o] y[o] (dL/dy = c, so the check covers exactly the network's backward pass).
+/// A central difference of a Float computation and the tolerance it carries.
 ///
-/// For a parameter θ the kernel's loss is evaluated at θ± = Float(θ ± h) and
-/// D = (L(θ+) − L(θ−)) / (θ+ − θ−) (the actual Float step, not 2h). D differs from the true gradient by
-///  - Float rounding in the two losses: measured exactly as (|L(θ+) − L*(θ+)| + |L(θ−) − L*(θ−)|) / step,
-///    L* the Double reference loss at the same points (about 1e-7 relative of the loss over h);
-///  - truncation, C h² for smooth activations: estimated in Double as 2 |D*(h) − D*(h/4)|, D* the
-///    reference's central difference over the same Float points (D*(h) − D*(h/4) = (15/16) C h², so
-///    the factor 2 covers the O(h⁴) rest; zero for ReLU and
-///    identity, whose loss is linear in any single parameter while no pre-activation changes sign);
-/// and the kernel's gradient differs from the true one by at most twice `ReferenceMLP`'s bound.
-/// The tolerance is the sum of the three. With h = 1e-2 it stays below 1% of the largest gradient,
-/// which the test also asserts, so a wrong gradient cannot hide in it.
+/// The kernel is evaluated at θ± = Float(θ ± h) and D = (L(θ+) − L(θ−)) / (θ+ − θ−) (the actual Float
+/// step, not 2h). D differs from the true derivative by
+///  - Float rounding in the two evaluations: measured exactly as
+///    (|L(θ+) − L*(θ+)| + |L(θ−) − L*(θ−)|) / step, L* the Double reference at the same points (about
+///    1e-7 relative of L, divided by h);
+///  - truncation, C h² for smooth functions: estimated as 2 |D*(h) − D*(h/4)|, D* the reference's central
+///    difference over the Float points θ ± h and θ ± h/4 (D*(h) − D*(h/4) = (15/16) C h², so the
+///    factor 2 covers the O(h⁴) rest; zero for functions linear in θ);
+///  - rounding in the Double reference, below 1e-12.
+/// `tolerance` is their sum; callers add the bound on their analytic gradient's own Float error.
+struct CentralDifference {
+    let estimate: Double
+    let tolerance: Double
+    let plus: Float, minus: Float
+
+    /// `kernel` evaluates the Float computation with θ set to its argument; `reference` the exact one.
+    init(at theta: Float, h: Float, kernel: (Float) -> Double, reference: (Float) -> Double) {
+        plus = theta + h; minus = theta - h
+        let step = Double(plus) - Double(minus)
+        let lp = kernel(plus), lm = kernel(minus)
+        let lpRef = reference(plus), lmRef = reference(minus)
+        let noise = (abs(lp - lpRef) + abs(lm - lmRef)) / step
+        let quarterPlus = theta + h / 4, quarterMinus = theta - h / 4
+        let dQuarter = (reference(quarterPlus) - reference(quarterMinus)) / (Double(quarterPlus) - Double(quarterMinus))
+        estimate = (lp - lm) / step
+        tolerance = noise + 2 * abs((lpRef - lmRef) / step - dQuarter) + 1e-12
+    }
+}
+
+/// Central finite differences (`CentralDifference`) of the Float kernel against its backward pass, for
+/// an MLP and the loss L = Σ_samples Σ_o c[o] y[o] (dL/dy = c, so the check covers exactly the
+/// network's backward pass). The tolerance adds twice `ReferenceMLP`'s bound on the kernel gradient's
+/// own error. With h = 1e-2 it stays below 1% of the largest gradient, which the test also asserts, so
+/// a wrong gradient cannot hide in it.
 func finiteDifferenceCheck<let I: Int, let H: Int, let O: Int, A: Activation>(
     _: MLP<I, H, O, A>.Type, seed: UInt64, lanes: Int?, h: Float, perGroup: Int?, reluMargin: Double = 0.02
 ) -> FiniteDifferenceResult {
@@ -131,30 +153,20 @@ func finiteDifferenceCheck<let I: Int, let H: Int, let O: Int, A: Activation>(
     var result = FiniteDifferenceResult(check: ToleranceCheck("finite differences, \(label)"))
 
     /// Checks one derivative: `set` puts a value in the kernel, `perturbed` builds the reference and
-    /// inputs with the quantity set to a value (always a Float: θ ± h or θ ± h/4, rounded).
+    /// its inputs with the quantity set to a Float value.
     func checkOne(_ theta: Float, kernelGrad: Double, gradBound: Double, what: String,
-                  set: (Float) -> Void, perturbed: (Double) -> (ReferenceMLP, [[Float]])) {
-        let plus = theta + h, minus = theta - h
-        let step = Double(plus) - Double(minus)
-        set(plus); let lp = kernelLoss()
-        set(minus); let lm = kernelLoss()
+                  set: (Float) -> Void, perturbed: (Float) -> (ReferenceMLP, [[Float]])) {
+        let cd = CentralDifference(at: theta, h: h, kernel: { set($0); return kernelLoss() },
+                                   reference: { let (r, x) = perturbed($0); return referenceLoss(r, x) })
         set(theta)
-        let d = (lp - lm) / step
-        let (rp, xp) = perturbed(Double(plus)), (rm, xm) = perturbed(Double(minus))
-        let lpRef = referenceLoss(rp, xp), lmRef = referenceLoss(rm, xm)
-        let noise = (abs(lp - lpRef) + abs(lm - lmRef)) / step
-        let quarterPlus = theta + h / 4, quarterMinus = theta - h / 4
-        let (rq, xq) = perturbed(Double(quarterPlus)), (rr, xr) = perturbed(Double(quarterMinus))
-        let dRef = (lpRef - lmRef) / step
-        let dQuarter = (referenceLoss(rq, xq) - referenceLoss(rr, xr)) / (Double(quarterPlus) - Double(quarterMinus))
-        let truncation = 2 * abs(dRef - dQuarter)
-        let tolerance = noise + truncation + 2 * gradBound + 1e-12
-        result.check.check(kernelGrad, d, tolerance: tolerance, what)
+        let tolerance = cd.tolerance + 2 * gradBound
+        result.check.check(kernelGrad, cd.estimate, tolerance: tolerance, what)
         result.largestTolerance = max(result.largestTolerance, tolerance)
-        result.largestGradient = max(result.largestGradient, abs(d))
+        result.largestGradient = max(result.largestGradient, abs(cd.estimate))
         result.parametersChecked += 1
         if A.name == "relu" {
-            for (r, x) in [(rp, xp), (rm, xm)] {
+            for v in [cd.plus, cd.minus] {
+                let (r, x) = perturbed(v)
                 let (safe, pattern) = kinkSafeAndPattern(r, x)
                 if !safe || pattern != basePattern { result.kinkCrossings += 1 }
             }
@@ -169,7 +181,7 @@ func finiteDifferenceCheck<let I: Int, let H: Int, let O: Int, A: Activation>(
                  set: { net.parameters.values[slot.storeIndex] = $0 },
                  perturbed: { v in
                      var r = base
-                     if slot.isBias { r.layers[slot.layer].b[slot.index] = v } else { r.layers[slot.layer].w[slot.index] = v }
+                     if slot.isBias { r.layers[slot.layer].b[slot.index] = Double(v) } else { r.layers[slot.layer].w[slot.index] = Double(v) }
                      return (r, samples)
                  })
     }
@@ -181,8 +193,8 @@ func finiteDifferenceCheck<let I: Int, let H: Int, let O: Int, A: Activation>(
             checkOne(samples[s][d], kernelGrad: kernelGrad, gradBound: perSample[s].dx[d].bound, what: "input \(d) of sample \(s)",
                      set: { v in if lanes == nil { oneX[d] = v } else { xBuffer[d * width + s] = v } },
                      perturbed: { v in
-                         var xs = samples  // v is always one of the Float points θ±h, θ±h/4
-                         xs[s][d] = Float(v)
+                         var xs = samples
+                         xs[s][d] = v
                          return (base, xs)
                      })
         }

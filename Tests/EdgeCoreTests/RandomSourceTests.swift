@@ -102,4 +102,14 @@ struct RandomSourceTests {
         let halves = (0..<20_000).filter { _ in big.nextInt(below: 1 << 32) >= 1 << 31 }.count
         #expect(abs(Double(halves) - 10_000) <= 5 * 70.72, "upper half of 0..<2^32 drawn half the time")
     }
+
+    @Test("nextInt(below:) covers the whole range for n above 2^32")
+    func largeIntegers() {
+        // The probability that 200 uniform draws all miss the upper half is 2^-200.
+        var r = RandomSource(seed: 11)
+        let n = 1 << 40
+        let draws = (0..<200).map { _ in r.nextInt(below: n) }
+        #expect(draws.allSatisfy { (0..<n).contains($0) })
+        #expect(draws.contains { $0 >= n / 2 }, "largest of 200 draws below 2^40: \(draws.max()!)")
+    }
 }

@@ -179,9 +179,10 @@ struct ReferenceMLP {
         var dx: [Bounded]
     }
 
-    /// One sample's gradients given dL/dy (exact Floats, as the kernel receives them).
-    func backward(_ t: Trace, outputGrad: [Float]) -> Gradients {
-        let dy = outputGrad.map { Bounded(Double($0)) }
+    /// One sample's gradients given dL/dy as the kernel receives it; `outputGradBound` bounds how far
+    /// that dL/dy is from the exact one (e.g. when it is the kernel's own output), zero if omitted.
+    func backward(_ t: Trace, outputGrad: [Float], outputGradBound: [Double]? = nil) -> Gradients {
+        let dy = outputGrad.indices.map { Bounded(Double(outputGrad[$0]), outputGradBound?[$0] ?? 0) }
         let g3 = layers[2].backward(t.h2, dy)
         let dz2 = (0..<g3.dx.count).map { activation.backward(g3.dx[$0], z: t.z2[$0], h: t.h2[$0]) }
         let g2 = layers[1].backward(t.h1, dz2)

@@ -1,11 +1,12 @@
 import EdgeIO
 import Testing
 
-/// A small valid board; the error tests change one line of it. Its line numbers, used in the
-/// assertions: [board] 1, name 2, cpu 4, [chip] 5, label 6, lines 7, [header] 8, pins 9, `pin N` on
-/// line 9 + N, [pwm] 18, controller 19, channel 0 20, [rig motor] 21, encoder a 23, encoder b 24,
-/// pwm 25, direction 26, estop 27.
-let tinyBoard = """
+/// A small valid board and helpers to change and parse it; the error tests change one line of it.
+enum BoardFileFixture {
+    /// Line numbers, used in the assertions: [board] 1, name 2, cpu 4, [chip] 5, label 6, lines 7,
+    /// [header] 8, pins 9, `pin N` on line 9 + N, [pwm] 18, controller 19, channel 0 20, [rig motor] 21,
+    /// encoder a 23, encoder b 24, pwm 25, direction 26, estop 27.
+    static let text = """
 [board]
 name = tiny
 description = A test board
@@ -35,21 +36,28 @@ direction = pin 5
 estop = pin 6 active-low pull-up
 """
 
-/// `tinyBoard` with the first line equal to `old` replaced by `new` (nil removes the line).
-func tiny(replacing old: String, with new: String?) -> String {
-    var lines = tinyBoard.split(separator: "\n", omittingEmptySubsequences: false).map(String.init)
-    let index = lines.firstIndex(of: old)!
-    if let new { lines[index] = new } else { lines.remove(at: index) }
-    return lines.joined(separator: "\n")
-}
+    /// The fixture with the first line equal to `old` replaced by `new` (nil removes the line).
+    static func replacing(_ old: String, with new: String?) -> String {
+        var lines = text.split(separator: "\n", omittingEmptySubsequences: false).map(String.init)
+        let index = lines.firstIndex(of: old)!
+        if let new { lines[index] = new } else { lines.remove(at: index) }
+        return lines.joined(separator: "\n")
+    }
 
-/// The error parsing `text` as `path`, or nil when it parses.
-func parseError(_ text: String, path: String = "tiny.board") -> BoardFileError? {
-    do {
-        _ = try BoardFileParser.parse(text, path: path)
-        return nil
-    } catch {
-        return error
+    /// The error parsing `text` as `path`, or nil when it parses.
+    static func error(parsing text: String, path: String = "tiny.board") -> BoardFileError? {
+        do {
+            _ = try BoardFileParser.parse(text, path: path)
+            return nil
+        } catch {
+            return error
+        }
+    }
+
+    /// `text` with the first occurrence of `target` replaced.
+    static func substituting(_ target: String, with replacement: String, in text: String) -> String {
+        guard let range = text.range(of: target) else { return text }
+        return text.replacingCharacters(in: range, with: replacement)
     }
 }
 
@@ -57,7 +65,7 @@ func parseError(_ text: String, path: String = "tiny.board") -> BoardFileError? 
 struct BoardFileParserTests {
     @Test("A valid file gives the chip, every header pin, the PWM channel and the rig wiring")
     func parsesTinyBoard() throws {
-        let board = try BoardFileParser.parse(tinyBoard, path: "boards/tiny.board")
+        let board = try BoardFileParser.parse(BoardFileFixture.text, path: "boards/tiny.board")
         #expect(board.name == "tiny")
         #expect(board.cpu == "cortex-a72")
         #expect(board.chipLabel == "tiny-gpio")
@@ -78,10 +86,10 @@ struct BoardFileParserTests {
 
     @Test("Comments, blank lines, CRLF line ends and extra spaces are accepted")
     func toleratesLayout() throws {
-        let text = "# a board\r\n\r\n" + tinyBoard
-            .replacingFirst("cpu = cortex-a72", with: "  cpu   =   cortex-a72   # the core")
-            .replacingFirst("[chip]", with: "[ chip ]")
-            .split(separator: "\n").joined(separator: "\r\n")
+        var text = BoardFileFixture.substituting("cpu = cortex-a72", with: "  cpu   =   cortex-a72   # the core",
+                                                 in: BoardFileFixture.text)
+        text = BoardFileFixture.substituting("[chip]", with: "[ chip ]", in: text)
+        text = "# a board\r\n\r\n" + text.split(separator: "\n").joined(separator: "\r\n")
         let board = try BoardFileParser.parse(text, path: "tiny.board")
         #expect(board.cpu == "cortex-a72")
         #expect(board.chipLines == 6)
@@ -90,7 +98,7 @@ struct BoardFileParserTests {
 
     @Test("An unknown key is reported at its line and column with the keys allowed there")
     func unknownKey() {
-        let error = parseError(tiny(replacing: "cpu = cortex-a72", with: "cpu = cortex-a72\n  colour = red"))
+        let error = BoardFileFixture.error(parsing: BoardFileFixture.replacing("cpu = cortex-a72", with: "cpu = cortex-a72\n  colour = red"))
         #expect(error?.line == 5)
         #expect(error?.column == 3)
         #expect(error?.problem == .unknownKey(key: "colour", section: "board", expected: "name, description, cpu"))
@@ -99,7 +107,7 @@ struct BoardFileParserTests {
 
     @Test("A key given twice names the line of the first one")
     func duplicateKey() {
-        let error = parseError(tiny(replacing: "lines = 6", with: "lines = 6\nlabel = other"))
+        let error = BoardFileFixture.error(parsing: BoardFileFixture.replacing("lines = 6", with: "lines = 6\nlabel = other"))
         #expect(error?.line == 8)
         #expect(error?.column == 1)
         #expect(error?.problem == .duplicateKey(key: "label", section: "chip", firstLine: 6))
@@ -107,14 +115,14 @@ struct BoardFileParserTests {
 
     @Test("A header pin listed twice is a duplicate, also when written with a leading zero")
     func duplicatePin() {
-        let error = parseError(tiny(replacing: "pin 8 = ground", with: "pin 8 = ground\npin 03 = 5v"))
+        let error = BoardFileFixture.error(parsing: BoardFileFixture.replacing("pin 8 = ground", with: "pin 8 = ground\npin 03 = 5v"))
         #expect(error?.line == 18)
         #expect(error?.problem == .duplicateKey(key: "pin 03", section: "header", firstLine: 12))
     }
 
     @Test("A line offset at or above the chip's line count is out of range, pointing at the number")
     func lineOutOfRange() {
-        let error = parseError(tiny(replacing: "pin 7 = gpio 5", with: "pin 7 = gpio 6"))
+        let error = BoardFileFixture.error(parsing: BoardFileFixture.replacing("pin 7 = gpio 5", with: "pin 7 = gpio 6"))
         #expect(error?.line == 16)
         #expect(error?.column == 14)
         #expect(error?.problem == .lineOutOfRange(line: 6, chipLines: 6))
@@ -123,14 +131,14 @@ struct BoardFileParserTests {
 
     @Test("Two header pins mapped to one chip line are rejected")
     func lineUsedTwice() {
-        let error = parseError(tiny(replacing: "pin 7 = gpio 5", with: "pin 7 = gpio 1"))
+        let error = BoardFileFixture.error(parsing: BoardFileFixture.replacing("pin 7 = gpio 5", with: "pin 7 = gpio 1"))
         #expect(error?.line == 16)
         #expect(error?.problem == .lineUsedTwice(line: 1, pin: 7, otherPin: 3))
     }
 
     @Test("A pin given two roles in one rig is rejected at the second role")
     func pinUsedTwiceInRig() {
-        let error = parseError(tiny(replacing: "direction = pin 5", with: "direction = pin 2"))
+        let error = BoardFileFixture.error(parsing: BoardFileFixture.replacing("direction = pin 5", with: "direction = pin 2"))
         #expect(error?.line == 26)
         #expect(error?.column == 13)
         #expect(error?.problem == .pinUsedTwice(pin: 2, use: "direction", otherUse: "encoder a"))
@@ -138,42 +146,43 @@ struct BoardFileParserTests {
 
     @Test("Two PWM channels on one pin are rejected")
     func pwmPinUsedTwice() {
-        let error = parseError(tiny(replacing: "channel 0 = pin 4", with: "channel 0 = pin 4\nchannel 1 = pin 4"))
+        let error = BoardFileFixture.error(parsing: BoardFileFixture.replacing("channel 0 = pin 4", with: "channel 0 = pin 4\nchannel 1 = pin 4"))
         #expect(error?.line == 21)
         #expect(error?.problem == .pinUsedTwice(pin: 4, use: "channel 1", otherUse: "channel 0"))
     }
 
     @Test("A missing required key is reported at its section header")
     func missingKey() {
-        let error = parseError(tiny(replacing: "cpu = cortex-a72", with: nil))
+        let error = BoardFileFixture.error(parsing: BoardFileFixture.replacing("cpu = cortex-a72", with: nil))
         #expect(error?.line == 1)
         #expect(error?.column == 1)
         #expect(error?.problem == .missingKey(key: "cpu", section: "board"))
-        let rigError = parseError(tiny(replacing: "estop = pin 6 active-low pull-up", with: nil))
+        let rigError = BoardFileFixture.error(parsing: BoardFileFixture.replacing("estop = pin 6 active-low pull-up", with: nil))
         #expect(rigError?.line == 21)
         #expect(rigError?.problem == .missingKey(key: "estop", section: "rig motor"))
     }
 
     @Test("A missing section and a header that skips a pin are errors")
     func missingSectionAndPin() {
-        let noChip = tiny(replacing: "[chip]", with: nil)
-            .replacingFirst("label = tiny-gpio\n", with: "").replacingFirst("lines = 6\n", with: "")
-        #expect(parseError(noChip)?.problem == .missingSection(name: "chip"))
-        let error = parseError(tiny(replacing: "pin 6 = gpio 4", with: nil))
+        var noChip = BoardFileFixture.replacing("[chip]", with: nil)
+        noChip = BoardFileFixture.substituting("label = tiny-gpio\n", with: "", in: noChip)
+        noChip = BoardFileFixture.substituting("lines = 6\n", with: "", in: noChip)
+        #expect(BoardFileFixture.error(parsing: noChip)?.problem == .missingSection(name: "chip"))
+        let error = BoardFileFixture.error(parsing: BoardFileFixture.replacing("pin 6 = gpio 4", with: nil))
         #expect(error?.line == 8)
         #expect(error?.problem == .pinMissing(pin: 6, headerPins: 8))
     }
 
     @Test("Bad values say what was expected")
     func badValues() {
-        let lines = parseError(tiny(replacing: "lines = 6", with: "lines = six"))
+        let lines = BoardFileFixture.error(parsing: BoardFileFixture.replacing("lines = 6", with: "lines = six"))
         #expect(lines?.line == 7)
         #expect(lines?.column == 9)
         #expect(lines?.problem == .badValue(key: "lines", value: "six", expected: "a whole number in 1...4096"))
-        let cpu = parseError(tiny(replacing: "cpu = cortex-a72", with: "cpu = pentium"))
+        let cpu = BoardFileFixture.error(parsing: BoardFileFixture.replacing("cpu = cortex-a72", with: "cpu = pentium"))
         #expect(cpu?.problem == .badValue(key: "cpu", value: "pentium",
                                           expected: "one of cortex-a53, cortex-a72, cortex-a76, generic"))
-        let pin = parseError(tiny(replacing: "pin 5 = gpio 3", with: "pin 5 = gpoi 3"))
+        let pin = BoardFileFixture.error(parsing: BoardFileFixture.replacing("pin 5 = gpio 3", with: "pin 5 = gpoi 3"))
         #expect(pin?.line == 14)
         if case .badValue(let key, let value, _)? = pin?.problem {
             #expect(key == "pin 5")
@@ -181,61 +190,53 @@ struct BoardFileParserTests {
         } else {
             Issue.record("expected a bad value, got \(String(describing: pin))")
         }
-        let option = parseError(tiny(replacing: "pwm = pin 4", with: "pwm = pin 4 fast"))
+        let option = BoardFileFixture.error(parsing: BoardFileFixture.replacing("pwm = pin 4", with: "pwm = pin 4 fast"))
         #expect(option?.column == 13)
-        let bias = parseError(tiny(replacing: "pwm = pin 4", with: "pwm = pin 4 pull-up"))
+        let bias = BoardFileFixture.error(parsing: BoardFileFixture.replacing("pwm = pin 4", with: "pwm = pin 4 pull-up"))
         #expect(bias?.problem == .biasOnOutput(role: "pwm"))
     }
 
     @Test("Roles and PWM channels must sit on GPIO pins that exist")
     func pinsMustBeGPIO() {
-        let ground = parseError(tiny(replacing: "direction = pin 5", with: "direction = pin 8"))
+        let ground = BoardFileFixture.error(parsing: BoardFileFixture.replacing("direction = pin 5", with: "direction = pin 8"))
         #expect(ground?.problem == .notAGPIOPin(pin: 8, function: "ground"))
-        let missing = parseError(tiny(replacing: "channel 0 = pin 4", with: "channel 0 = pin 9"))
+        let missing = BoardFileFixture.error(parsing: BoardFileFixture.replacing("channel 0 = pin 4", with: "channel 0 = pin 9"))
         #expect(missing?.line == 20)
         #expect(missing?.column == 17)
         #expect(missing?.problem == .pinOutOfRange(pin: 9, headerPins: 8))
-        let headerKey = parseError(tiny(replacing: "pin 8 = ground", with: "pin 9 = ground"))
+        let headerKey = BoardFileFixture.error(parsing: BoardFileFixture.replacing("pin 8 = ground", with: "pin 9 = ground"))
         #expect(headerKey?.problem == .pinOutOfRange(pin: 9, headerPins: 8))
     }
 
     @Test("Sections: unknown names, duplicates and keys before any section are errors")
     func sections() {
-        let unknown = parseError(tiny(replacing: "[rig motor]", with: "[rig crane]"))
+        let unknown = BoardFileFixture.error(parsing: BoardFileFixture.replacing("[rig motor]", with: "[rig crane]"))
         #expect(unknown?.line == 21)
         #expect(unknown?.column == 2)
         if case .unknownSection(let name, _)? = unknown?.problem { #expect(name == "rig crane") } else {
             Issue.record("expected an unknown section")
         }
-        let twice = parseError(tinyBoard + "\n[chip]\nlabel = again")
+        let twice = BoardFileFixture.error(parsing: BoardFileFixture.text + "\n[chip]\nlabel = again")
         #expect(twice?.problem == .duplicateSection(name: "chip", firstLine: 5))
-        let outside = parseError("name = tiny\n" + tinyBoard)
+        let outside = BoardFileFixture.error(parsing: "name = tiny\n" + BoardFileFixture.text)
         #expect(outside?.line == 1)
         #expect(outside?.problem == .entryOutsideSection(key: "name"))
-        let syntax = parseError(tiny(replacing: "pins = 8", with: "pins 8"))
+        let syntax = BoardFileFixture.error(parsing: BoardFileFixture.replacing("pins = 8", with: "pins 8"))
         #expect(syntax?.line == 9)
         #expect(syntax?.problem == .syntax(expected: "'key = value' or '[section]'"))
-        let unclosed = parseError(tiny(replacing: "[pwm]", with: "[pwm"))
+        let unclosed = BoardFileFixture.error(parsing: BoardFileFixture.replacing("[pwm]", with: "[pwm"))
         #expect(unclosed?.line == 18)
         #expect(unclosed?.column == 5)
     }
 
     @Test("The board name must equal the file name")
     func nameMatchesFile() {
-        let error = parseError(tinyBoard, path: "boards/other.board")
+        let error = BoardFileFixture.error(parsing: BoardFileFixture.text, path: "boards/other.board")
         #expect(error?.line == 2)
         #expect(error?.column == 8)
         #expect(error?.problem == .nameMismatch(name: "tiny", fileStem: "other"))
-        #expect(parseError(tinyBoard, path: "pasted text") == nil)
-        #expect(parseError(tiny(replacing: "name = tiny", with: "name = Tiny_1"), path: "x")?.problem
+        #expect(BoardFileFixture.error(parsing: BoardFileFixture.text, path: "pasted text") == nil)
+        #expect(BoardFileFixture.error(parsing: BoardFileFixture.replacing("name = tiny", with: "name = Tiny_1"), path: "x")?.problem
             == .badValue(key: "name", value: "Tiny_1", expected: "lowercase letters, digits and '-', starting with a letter"))
-    }
-}
-
-extension String {
-    /// `self` with the first occurrence of `target` replaced.
-    func replacingFirst(_ target: String, with replacement: String) -> String {
-        guard let range = range(of: target) else { return self }
-        return replacingCharacters(in: range, with: replacement)
     }
 }

@@ -6,14 +6,14 @@ import Testing
 struct BoardFileProbeTests {
     @Test("Probing the sim board through the simulated backend finds its chip and line count")
     func probeSim() throws {
-        let board = try shippedBoard("sim")
+        let board = try ShippedBoards.load("sim")
         let report = try BoardProbe.probe(board, backend: SimBackend(chips: [SimChip()]))
         #expect(report == BoardProbeReport(chipName: "edge-sim", chipLabel: "edge-sim", lineCount: 54))
     }
 
     @Test("A chip with fewer lines than the header uses fails with the highest line offset")
     func chipTooSmall() throws {
-        let board = try shippedBoard("sim")
+        let board = try ShippedBoards.load("sim")
         let small = SimBackend(chips: [SimChip(label: "edge-sim", lineCount: 20)])
         do {
             _ = try BoardProbe.probe(board, backend: small)
@@ -25,7 +25,7 @@ struct BoardFileProbeTests {
 
     @Test("A board whose chip label is absent fails with noSuchChip naming the label")
     func wrongBoard() throws {
-        let board = try shippedBoard("rpi5")
+        let board = try ShippedBoards.load("rpi5")
         do {
             _ = try BoardProbe.probe(board, backend: SimBackend(chips: [SimChip()]))
             Issue.record("expected noSuchChip")

@@ -9,7 +9,7 @@ struct DynamicsFitTests {
     func pendulumOneStepAccuracy() {
         let buffer = PendulumBuffer(capacity: 1_000)
         Pendulum.randomTransitions(1_000, seed: 1, into: buffer)
-        let (model, report) = fitted(buffer, seed: 2)
+        let (model, report) = fitPendulumDynamics(buffer, seed: 2)
         print("pendulum fit: " + report.summary)
         let batch = PendulumBatch(holdoutOf: buffer)
         let std = (0..<3).map { Pendulum.observationStd(buffer, $0) }
@@ -33,7 +33,7 @@ struct DynamicsFitTests {
     func disagreementGrowsOffData() {
         let buffer = PendulumBuffer(capacity: 1_000)
         Pendulum.randomTransitions(1_000, seed: 1, into: buffer)
-        let (model, _) = fitted(buffer, seed: 2)
+        let (model, _) = fitPendulumDynamics(buffer, seed: 2)
         let near = PendulumBatch(holdoutOf: buffer)
         // Far: the same angles and torques, spinning 10 rad/s faster than anything in the data.
         var far = near
@@ -57,7 +57,7 @@ struct DynamicsFitTests {
         Pendulum.randomTransitions(600, seed: 3, into: buffer)
         var generous = ModelHyperparameters()
         generous.dynamicsFit.maxStepsPerFit = 1_000_000
-        let (_, stopped) = fitted(buffer, seed: 4, hyperparameters: generous)
+        let (_, stopped) = fitPendulumDynamics(buffer, seed: 4, hyperparameters: generous)
         print("early stop: " + stopped.summary)
         #expect(stopped.stoppedEarly)
         #expect(stopped.steps < 5_000)
@@ -71,7 +71,7 @@ struct DynamicsFitTests {
         var impatient = ModelHyperparameters()
         impatient.dynamicsFit.maxStepsPerFit = 100
         impatient.dynamicsFit.patienceEpochs = 10_000
-        let (_, limited) = fitted(buffer, seed: 4, hyperparameters: impatient)
+        let (_, limited) = fitPendulumDynamics(buffer, seed: 4, hyperparameters: impatient)
         #expect(!limited.stoppedEarly)
         #expect(limited.steps == 100 && limited.memberSteps == 500)
     }
@@ -91,7 +91,7 @@ struct DynamicsFitTests {
                           reward: more.reward(r), nextObs: (0..<3).map { more.nextObservation(r, $0) })
         }
         let refit = warm.fit(buffer: buffer, rng: &rng)
-        let (_, scratch) = fitted(buffer, seed: 6)
+        let (_, scratch) = fitPendulumDynamics(buffer, seed: 6)
         print("warm refit:   " + refit.summary)
         print("from scratch: " + scratch.summary)
         #expect(refit.steps * 3 < scratch.steps * 2)
@@ -133,9 +133,9 @@ struct DynamicsFitTests {
     func deterministicForASeed() {
         let buffer = PendulumBuffer(capacity: 400)
         Pendulum.randomTransitions(400, seed: 11, into: buffer)
-        let (a, reportA) = fitted(buffer, seed: 12)
-        let (b, reportB) = fitted(buffer, seed: 12)
-        let (c, reportC) = fitted(buffer, seed: 13)
+        let (a, reportA) = fitPendulumDynamics(buffer, seed: 12)
+        let (b, reportB) = fitPendulumDynamics(buffer, seed: 12)
+        let (c, reportC) = fitPendulumDynamics(buffer, seed: 13)
         #expect(reportA.steps == reportB.steps && reportA.holdoutLoss == reportB.holdoutLoss)
         #expect(reportA.trainLoss == reportB.trainLoss && reportA.holdoutRMSE == reportB.holdoutRMSE)
         #expect(reportA.holdoutLoss != reportC.holdoutLoss)
@@ -152,5 +152,38 @@ struct DynamicsFitTests {
         }
         #expect(predictions(a) == predictions(b))
         #expect(predictions(a) != predictions(c))
+    }
+
+    @Test("a fresh ensemble given a fitted one's parameters and standardization predicts bit-identically")
+    func restoredEnsemblePredictsTheSame() {
+        let buffer = PendulumBuffer(capacity: 300)
+        Pendulum.randomTransitions(300, seed: 14, into: buffer)
+        let (fitted, _) = fitPendulumDynamics(buffer, seed: 15)
+        var rng = RandomSource(seed: 99)
+        let restored = PendulumDynamics(rng: &rng)
+        for m in 0..<fitted.memberCount {
+            restored.networks.members[m].parameters.copyValues(from: fitted.networks.members[m].parameters)
+        }
+        let source = fitted.networks
+        restored.networks.setStandardization(inputMean: source.inputMean, inputStd: source.inputStd,
+                                             targetMean: source.targetMean, targetStd: source.targetStd)
+        #expect(restored.networks.isStandardized)
+        let batch = PendulumBatch(holdoutOf: buffer)
+        var a = [Float](repeating: 0, count: 3 * batch.lanes), b = a, sa = a, sb = a
+        for m in 0..<fitted.memberCount {
+            fitted.predict(member: m, obs: batch.obs, action: batch.action, lanes: batch.lanes, nextObsMean: &a, nextObsStd: &sa)
+            restored.predict(member: m, obs: batch.obs, action: batch.action, lanes: batch.lanes, nextObsMean: &b, nextObsStd: &sb)
+            #expect(a == b && sa == sb)
+        }
+    }
+
+    @Test("a buffer too small to hold anything out still fits, judging early stopping on the training rows")
+    func fitsWithoutHoldout() {
+        let buffer = PendulumBuffer(capacity: 4)
+        Pendulum.randomTransitions(4, seed: 16, into: buffer)
+        #expect(buffer.holdoutCount == 0 && buffer.trainCount == 4)
+        let (_, report) = fitPendulumDynamics(buffer, seed: 17)
+        #expect(report.holdoutCount == 0 && report.steps > 0)
+        #expect(report.holdoutLoss == report.trainLoss && report.holdoutLoss < report.initialHoldoutLoss)
     }
 }

@@ -106,7 +106,7 @@ extension PendulumDynamics {
     }
 }
 
-func fitted(_ buffer: PendulumBuffer, seed: UInt64,
+func fitPendulumDynamics(_ buffer: PendulumBuffer, seed: UInt64,
             hyperparameters: ModelHyperparameters = ModelHyperparameters()) -> (PendulumDynamics, FitReport) {
     var rng = RandomSource(seed: seed)
     let model = PendulumDynamics(hyperparameters: hyperparameters, rng: &rng)

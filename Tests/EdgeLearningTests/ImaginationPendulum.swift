@@ -2,9 +2,8 @@ import EdgeCore
 import EdgeLearning
 import Foundation
 
-/// Gymnasium's Pendulum-v1, exactly (g = 10, m = 1, l = 1, dt = 0.05, torque ±2, speed ±8), as a
-/// test-only `WorldModel`: observation (cos θ, sin θ, θ̇), reward −(θ² + 0.1 θ̇² + 0.001 u²) with θ
-/// wrapped to [−π, π], disagreement 0.
+/// Gymnasium's Pendulum-v1, exactly (`Pendulum` in DynamicsPendulumSupport.swift), as a test-only
+/// `WorldModel` on observations (cos θ, sin θ, θ̇): the published step and reward, disagreement 0.
 struct ExactPendulum: WorldModel {
     static let observationBounds: [Float] = [1, 1, 8]
     static let actionLow: [Float] = [-2]
@@ -18,42 +17,58 @@ struct ExactPendulum: WorldModel {
               nextObs: UnsafeMutablePointer<Float>, reward: UnsafeMutablePointer<Float>,
               disagreement: UnsafeMutablePointer<Float>) {
         for l in 0..<lanes {
-            let next = Self.step(cos: Double(obs[l]), sin: Double(obs[lanes + l]), speed: Double(obs[2 * lanes + l]),
-                                 torque: Double(action[l]))
-            reward[l] = Float(next.reward)
-            nextObs[l] = Float(Foundation.cos(next.theta))
-            nextObs[lanes + l] = Float(Foundation.sin(next.theta))
-            nextObs[2 * lanes + l] = Float(next.speed)
+            let t = Self.transition(cos: obs[l], sin: obs[lanes + l], speed: obs[2 * lanes + l], torque: action[l])
+            for d in 0..<3 { nextObs[d * lanes + l] = t.next[d] }
+            reward[l] = t.reward
             disagreement[l] = 0
         }
     }
 
-    /// One Pendulum-v1 step from (cos θ, sin θ, θ̇) under torque u.
-    static func step(cos c: Double, sin s: Double, speed: Double, torque: Double)
-        -> (theta: Double, speed: Double, reward: Double) {
-        let theta = atan2(s, c)
-        let u = min(max(torque, -2), 2)
-        let reward = -(theta * theta + 0.1 * speed * speed + 0.001 * u * u)
-        let newSpeed = min(max(speed + (3 * 10 / 2 * Foundation.sin(theta) + 3 * u) * 0.05, -8), 8)
-        return (theta + newSpeed * 0.05, newSpeed, reward)
+    /// The next observation and the reward of one step from (cos θ, sin θ, θ̇) under `torque`.
+    static func transition(cos c: Float, sin s: Float, speed: Float, torque: Float) -> (next: [Float], reward: Float) {
+        let theta = atan2(Double(s), Double(c))
+        let next = Pendulum.step(theta: theta, thetaDot: Double(speed), torque: Double(torque))
+        return (Pendulum.observation(theta: next.theta, thetaDot: next.thetaDot),
+                Float(Pendulum.reward(theta: theta, thetaDot: Double(speed), torque: Double(torque))))
     }
 
-    /// Observations row-major [count][3] visited by a uniformly random policy in `episodes` episodes of
-    /// 200 steps from Pendulum-v1's reset distribution (θ ~ U[−π, π], θ̇ ~ U[−1, 1]): the kind of data a
-    /// first real episode gives imagination to start from.
-    static func randomPolicyStates(episodes: Int, seed: UInt64) -> [Float] {
+    /// The real data of a first few episodes: `episodes` × 200 random-torque steps from Pendulum-v1 resets.
+    static func randomPolicyBuffer(episodes: Int, seed: UInt64) -> PendulumBuffer {
+        let buffer = PendulumBuffer(capacity: episodes * 200)
+        Pendulum.randomTransitions(episodes * 200, seed: seed, into: buffer)
+        return buffer
+    }
+}
+
+/// PPO in imagination on exact Pendulum-v1 dynamics, starting from the states of a random-policy buffer.
+final class PendulumLearner {
+    let ppo: PPO<3, 1>
+    let imagination: Imagination<ExactPendulum, 3, 1>
+    let buffer: PendulumBuffer
+
+    init(hyperparameters: Hyperparameters = Hyperparameters(), seed: UInt64) {
         var rng = RandomSource(seed: seed)
-        var rows: [Float] = []
-        for _ in 0..<episodes {
-            var theta = Double(rng.nextUniform(-.pi, .pi)), speed = Double(rng.nextUniform(-1, 1))
-            for _ in 0..<200 {
-                rows += [Float(Foundation.cos(theta)), Float(Foundation.sin(theta)), Float(speed)]
-                let next = step(cos: Foundation.cos(theta), sin: Foundation.sin(theta), speed: speed,
-                                torque: Double(rng.nextUniform(-2, 2)))
-                theta = next.theta
-                speed = next.speed
-            }
-        }
-        return rows
+        ppo = PPO<3, 1>(observationBounds: ExactPendulum.observationBounds, actionLow: ExactPendulum.actionLow,
+                        actionHigh: ExactPendulum.actionHigh, hyperparameters: hyperparameters, rng: &rng)
+        imagination = Imagination(model: ExactPendulum(), hyperparameters: hyperparameters)
+        buffer = ExactPendulum.randomPolicyBuffer(episodes: 5, seed: seed &+ 100)
+    }
+
+    /// One PPO iteration: imagine from start states sampled from the buffer, then update.
+    func iterate(rng: inout RandomSource) -> (imagined: ImaginationReport, ppo: PPOReport) {
+        let imagined = imagine(rng: &rng)
+        return (imagined, ppo.update(imagination.rollouts, rng: &rng))
+    }
+
+    func imagine(rng: inout RandomSource) -> ImaginationReport {
+        let r = imagination.rollouts
+        buffer.sample(count: r.count, lanes: r.lanes, rng: &rng, obs: r.startObservations)
+        return imagination.run(policy: ppo.policy, value: ppo.value, rng: &rng)
+    }
+
+    /// Mean imagined return of the current (stochastic) policy from fixed start states and noise.
+    func evaluate() -> Float {
+        var rng = RandomSource(seed: 999)
+        return imagine(rng: &rng).meanReturn
     }
 }

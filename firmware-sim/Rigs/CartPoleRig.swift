@@ -7,11 +7,13 @@ import EdgeIO
 ///     ẍ = (2 m l θ̇² sin θ + 3 m g sin θ cos θ + 4 u - 4 b ẋ) / (4 (M + m) - 3 m cos² θ)
 ///     θ̈ = (-3 m l θ̇² sin θ cos θ - 6 (M + m) g sin θ - 6 (u - b ẋ) cos θ) / (4 l (M + m) - 3 m l cos² θ)
 /// integrated with RK4 over 40 substeps of 2.5 ms per step (encoder edges interpolated linearly
-/// within a substep). The rail: end stops at ±1.2 m stop the cart dead; limit switches close at
-/// ±1.1 m. Encoders: 2048 counts per revolution on the pole, 2000 counts per meter on the cart.
+/// within a substep). The rail: end stops at ±1.2 m stop the cart dead (inelastic); limit switches close at
+/// ±1.1 m. Encoders: 2048 counts per revolution on the pole, 1000 counts per meter (1 mm) on the cart.
 /// Reward (after the step): PILCO's saturating cost, -(1 - exp(-d² / (2 · 0.25²))), d the distance
 /// of the pole tip from the upright tip over x = 0: d² = (x + l sin θ)² + (l + l cos θ)².
 /// True state (PILCO's order): [x, ẋ, θ̇, θ]. Observation: [x, ẋ, θ̇, sin θ, cos θ].
+/// Mutable state is `@exclusivity(unchecked)`: an instance belongs to one thread, and on the host the
+/// dynamic exclusivity checks otherwise took three quarters of a simulated control step.
 public final class CartPoleRig: Rig {
     public static let kind = RigKind.cartpole
     public static let observationSize = 5
@@ -26,29 +28,31 @@ public final class CartPoleRig: Rig {
     public static let dt = 0.1
     public static let maxForce = 10.0
     public static let substeps = 40
-    public static let endStop = 1.2
+    /// Rail end stops (m): mid-count on the cart scale, so a cart resting against a stop does not sit
+    /// on an encoder edge (1.2 m plus half a count).
+    public static let endStop = 1.2 + 0.5 / cartCountsPerMeter
     public static let switchPosition = 1.1
     public static let costWidth = 0.25
     public static let poleCountsPerRevolution = 2048
-    public static let cartCountsPerMeter = 2000.0
+    public static let cartCountsPerMeter = 1000.0
 
     public let controlPeriodNs: Int64 = 100_000_000
     public let board: RigBoard
-    public private(set) var stepEndNs: Int64
-    public private(set) var lastReward = 0.0
-    public private(set) var x = 0.0
-    public private(set) var xDot = 0.0
-    public private(set) var thetaDot = 0.0
-    public private(set) var theta = 0.0
+    @exclusivity(unchecked) public private(set) var stepEndNs: Int64
+    @exclusivity(unchecked) public private(set) var lastReward = 0.0
+    @exclusivity(unchecked) public private(set) var x = 0.0
+    @exclusivity(unchecked) public private(set) var xDot = 0.0
+    @exclusivity(unchecked) public private(set) var thetaDot = 0.0
+    @exclusivity(unchecked) public private(set) var theta = 0.0
     /// Force applied during the current or last step (N).
-    public private(set) var force = 0.0
-    /// Times the cart hit an end stop.
-    public private(set) var endStopHits = 0
+    @exclusivity(unchecked) public private(set) var force = 0.0
+    /// Substeps that ended with the cart against an end stop since the last reset.
+    @exclusivity(unchecked) public private(set) var endStopHits = 0
 
-    var directAction = 0.0
-    var stepStartNs: Int64 = 0
-    var substepsDone = 0
-    var inStep = false
+    @exclusivity(unchecked) var directAction = 0.0
+    @exclusivity(unchecked) var stepStartNs: Int64 = 0
+    @exclusivity(unchecked) var substepsDone = 0
+    @exclusivity(unchecked) var inStep = false
 
     /// Encoder 0 is the pole (shaft encoder lines), encoder 1 the cart; switch 0 left, 1 right.
     public init(options: RigOptions = RigOptions()) {

@@ -17,6 +17,8 @@ import EdgeIO
 /// straight line of φ for the encoder edges). Reward (after the step):
 ///     -((ω - ω*) / maxSpeed)² - 0.01 a²
 /// True state: [i, ω, φ, ω*]. Observation: [ω / maxSpeed, ω* / maxSpeed].
+/// Mutable state is `@exclusivity(unchecked)`: an instance belongs to one thread, and on the host the
+/// dynamic exclusivity checks otherwise took three quarters of a simulated control step.
 public final class MotorRig: Rig {
     public static let kind = RigKind.motor
     public static let observationSize = 2
@@ -40,20 +42,20 @@ public final class MotorRig: Rig {
     public let controlPeriodNs: Int64 = 10_000_000
     public let board: RigBoard
     public let countsPerRevolution: Int
-    public private(set) var stepEndNs: Int64
-    public private(set) var lastReward = 0.0
-    public private(set) var current = 0.0
-    public private(set) var speed = 0.0
-    public private(set) var angle = 0.0
+    @exclusivity(unchecked) public private(set) var stepEndNs: Int64
+    @exclusivity(unchecked) public private(set) var lastReward = 0.0
+    @exclusivity(unchecked) public private(set) var current = 0.0
+    @exclusivity(unchecked) public private(set) var speed = 0.0
+    @exclusivity(unchecked) public private(set) var angle = 0.0
     /// The speed to track (rad/s), drawn at `reset(seed:)` or set by the caller.
-    public var setPoint = 0.0
+    @exclusivity(unchecked) public var setPoint = 0.0
     /// Command applied during the current or last step.
-    public private(set) var command = 0.0
+    @exclusivity(unchecked) public private(set) var command = 0.0
 
-    var directAction = 0.0
-    var stepStartNs: Int64 = 0
-    var substepsDone = 0
-    var inStep = false
+    @exclusivity(unchecked) var directAction = 0.0
+    @exclusivity(unchecked) var stepStartNs: Int64 = 0
+    @exclusivity(unchecked) var substepsDone = 0
+    @exclusivity(unchecked) var inStep = false
 
     public init(options: RigOptions = RigOptions(), countsPerRevolution: Int = MotorRig.defaultCountsPerRevolution) {
         board = RigBoard(options: options)

@@ -11,6 +11,8 @@ import EdgeIO
 /// Within a step the shaft turns at the constant speed newθ̇, so encoder edge times are exact.
 /// Action a in [-1, 1] is the H-bridge command: u = 2a (duty × direction in `.board` mode).
 /// True state: [θ, θ̇] (θ not wrapped). Observation: [cos θ, sin θ, θ̇] as Pendulum-v1's.
+/// Mutable state is `@exclusivity(unchecked)`: an instance belongs to one thread, and on the host the
+/// dynamic exclusivity checks otherwise took three quarters of a simulated control step.
 public final class PendulumRig: Rig {
     public static let kind = RigKind.pendulum
     public static let observationSize = 3
@@ -29,19 +31,19 @@ public final class PendulumRig: Rig {
     public let controlPeriodNs: Int64 = 50_000_000
     public let board: RigBoard
     public let countsPerRevolution: Int
-    public private(set) var stepEndNs: Int64
-    public private(set) var lastReward = 0.0
+    @exclusivity(unchecked) public private(set) var stepEndNs: Int64
+    @exclusivity(unchecked) public private(set) var lastReward = 0.0
     /// Shaft angle (not wrapped) and speed.
-    public private(set) var theta = 0.0
-    public private(set) var thetaDot = 0.0
+    @exclusivity(unchecked) public private(set) var theta = 0.0
+    @exclusivity(unchecked) public private(set) var thetaDot = 0.0
     /// Torque applied during the current or last step.
-    public private(set) var torque = 0.0
+    @exclusivity(unchecked) public private(set) var torque = 0.0
 
-    var directAction = 0.0
-    var nextTheta = 0.0
-    var nextThetaDot = 0.0
-    var pendingReward = 0.0
-    var inStep = false
+    @exclusivity(unchecked) var directAction = 0.0
+    @exclusivity(unchecked) var nextTheta = 0.0
+    @exclusivity(unchecked) var nextThetaDot = 0.0
+    @exclusivity(unchecked) var pendingReward = 0.0
+    @exclusivity(unchecked) var inStep = false
 
     public init(options: RigOptions = RigOptions(), countsPerRevolution: Int = PendulumRig.defaultCountsPerRevolution) {
         board = RigBoard(options: options)

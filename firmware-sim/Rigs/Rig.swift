@@ -96,17 +96,22 @@ extension Rig {
     }
 
     /// One control period, calling `poll` every `pollEveryNs` of virtual time and at the end
-    /// (sensors must be polled often enough that no line's 16-event queue fills).
-    public func step(pollEveryNs: Int64, _ poll: () -> Void) {
+    /// (sensors must be polled often enough that no line's 16-event queue fills). If `poll` throws,
+    /// the step is finished first (the plant does not stop), then the error is rethrown.
+    public func step<Failure: Error>(pollEveryNs: Int64, _ poll: () throws(Failure) -> Void) throws(Failure) {
         beginStep()
         var t = board.clock.nowNs
         let end = stepEndNs
+        var failure: Failure? = nil
         while t < end {
             t = min(t + pollEveryNs, end)
             advance(toNs: t)
-            poll()
+            if failure == nil {
+                do throws(Failure) { try poll() } catch { failure = error }
+            }
         }
         endStep()
+        if let failure { throw failure }
     }
 
     /// `setAction` for a single action value.

@@ -3,26 +3,28 @@ import EdgeIO
 /// The simulated board under a rig: the chip, the motor's PWM output and direction line, the
 /// e-stop, the rig's encoders and switches, and the fault injector. It merges every edge source
 /// (encoder crossings, switch crossings, glitches, overflow bursts) in time order onto the chip.
+/// Mutable state is `@exclusivity(unchecked)`: an instance belongs to one thread, and on the host the
+/// dynamic exclusivity checks otherwise took three quarters of a simulated control step.
 public final class RigBoard {
     public let clock: SimClock
     public let chip: SimChip
     /// The motor drive's hardware PWM channel (pwmchip0/pwm0).
     public let pwm: SimPWMOutput
     /// Faults to inject from the next step on.
-    public var faults = RigFaults()
+    @exclusivity(unchecked) public var faults = RigFaults()
     public let mode: RigMode
 
-    var encoders: [SimEncoderTrack] = []
-    var switches: [SimSwitchTrack] = []
+    @exclusivity(unchecked) var encoders: [SimEncoderTrack] = []
+    @exclusivity(unchecked) var switches: [SimSwitchTrack] = []
     /// Glitch generator per encoder line: next glitch start, and end of the glitch in progress.
-    var glitchLines: [UInt32] = []
-    var glitchNextNs: [Int64] = []
-    var glitchEndNs: [Int64] = []
-    var glitchRate = 0.0
-    var burstRemaining = 0
-    var burstNextNs = Int64.max
-    var stuckLine: UInt32? = nil
-    var random: SimRandom
+    @exclusivity(unchecked) var glitchLines: [UInt32] = []
+    @exclusivity(unchecked) var glitchNextNs: [Int64] = []
+    @exclusivity(unchecked) var glitchEndNs: [Int64] = []
+    @exclusivity(unchecked) var glitchRate = 0.0
+    @exclusivity(unchecked) var burstRemaining = 0
+    @exclusivity(unchecked) var burstNextNs = Int64.max
+    @exclusivity(unchecked) var stuckLine: UInt32? = nil
+    @exclusivity(unchecked) var random: SimRandom
 
     init(options: RigOptions) {
         clock = SimClock()

@@ -25,3 +25,18 @@ public enum SimBoardPins {
     public static let limitLeft: UInt32 = 20
     public static let limitRight: UInt32 = 21
 }
+
+extension SimBoardPins {
+    /// The pins of `kind` on the simulated board, with the flags boards/sim.board gives them
+    /// (encoders pull-up; e-stop and limit switches active-low with pull-up).
+    public static func plantPins(for kind: RigKind) -> PlantPins {
+        let cart = kind == .cartpole
+        var pins = PlantPins(encoderA: encoderA, encoderB: encoderB, direction: direction, eStop: eStop,
+                             cartEncoderA: cart ? cartEncoderA : nil, cartEncoderB: cart ? cartEncoderB : nil,
+                             limitLeft: cart ? limitLeft : nil, limitRight: cart ? limitRight : nil)
+        pins.encoderFlags = .biasPullUp
+        pins.cartEncoderFlags = cart ? .biasPullUp : []
+        pins.limitFlags = cart ? [.activeLow, .biasPullUp] : []
+        return pins
+    }
+}

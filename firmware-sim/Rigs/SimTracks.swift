@@ -113,3 +113,4 @@ struct SimSwitchTrack {
         return !pressed
     }
 }
+

@@ -41,7 +41,7 @@ public enum BoardFileParser {
     /// Parses and checks one board file. `path` is used in error messages and, when it ends in
     /// `.board`, to check that `name` equals the file name.
     public static func parse(_ text: String, path: String) throws(BoardFileError) -> BoardDescription {
-        let reader = Reader(path: path)
+        let reader = BoardFileReader(path: path)
         let sections = try reader.sections(of: text)
 
         let board = try reader.section("board", in: sections)
@@ -108,7 +108,7 @@ struct BoardFileSection {
 }
 
 /// Parser state: the path for messages and the helpers that turn text into checked values.
-struct Reader {
+struct BoardFileReader {
     let path: String
 
     func error(line: Int, column: Int, _ problem: BoardFileProblem) -> BoardFileError {
@@ -147,16 +147,16 @@ struct Reader {
 
     private func lex(_ raw: [UInt8], lineNumber: Int, into sections: inout [BoardFileSection]) throws(BoardFileError) {
         var end = raw.firstIndex(of: UInt8(ascii: "#")) ?? raw.count
-        while end > 0 && Reader.isSpace(raw[end - 1]) { end -= 1 }
+        while end > 0 && BoardFileReader.isSpace(raw[end - 1]) { end -= 1 }
         var start = 0
-        while start < end && Reader.isSpace(raw[start]) { start += 1 }
+        while start < end && BoardFileReader.isSpace(raw[start]) { start += 1 }
         if start == end { return }
 
         if raw[start] == UInt8(ascii: "[") {
             guard raw[end - 1] == UInt8(ascii: "]") else {
                 throw error(line: lineNumber, column: end + 1, .syntax(expected: "']' to close the section name"))
             }
-            let name = Reader.tokens(raw[(start + 1)..<(end - 1)], firstColumn: start + 2).map(\.text)
+            let name = BoardFileReader.tokens(raw[(start + 1)..<(end - 1)], firstColumn: start + 2).map { $0.text }
                 .joined(separator: " ")
             guard BoardFileParser.knownSections.contains(name) else {
                 throw error(line: lineNumber, column: start + 2,
@@ -172,12 +172,12 @@ struct Reader {
         guard let equals = raw[start..<end].firstIndex(of: UInt8(ascii: "=")) else {
             throw error(line: lineNumber, column: start + 1, .syntax(expected: "'key = value' or '[section]'"))
         }
-        let key = Reader.tokens(raw[start..<equals], firstColumn: start + 1).map(\.text).joined(separator: " ")
+        let key = BoardFileReader.tokens(raw[start..<equals], firstColumn: start + 1).map { $0.text }.joined(separator: " ")
         guard !key.isEmpty else {
             throw error(line: lineNumber, column: start + 1, .syntax(expected: "a key before '='"))
         }
         var valueStart = equals + 1
-        while valueStart < end && Reader.isSpace(raw[valueStart]) { valueStart += 1 }
+        while valueStart < end && BoardFileReader.isSpace(raw[valueStart]) { valueStart += 1 }
         guard valueStart < end else {
             throw error(line: lineNumber, column: equals + 2, .syntax(expected: "a value after '\(key) ='"))
         }
@@ -187,7 +187,7 @@ struct Reader {
         let entry = BoardFileEntry(key: key, line: lineNumber, keyColumn: start + 1,
                                    text: String(decoding: raw[valueStart..<end], as: UTF8.self),
                                    valueColumn: valueStart + 1,
-                                   tokens: Reader.tokens(raw[valueStart..<end], firstColumn: valueStart + 1))
+                                   tokens: BoardFileReader.tokens(raw[valueStart..<end], firstColumn: valueStart + 1))
         sections[sections.count - 1].entries.append(entry)
     }
 
@@ -268,7 +268,7 @@ struct Reader {
 
     /// The entry's value as one whole number in `range`.
     func integer(_ entry: BoardFileEntry, in range: ClosedRange<Int>) throws(BoardFileError) -> Int {
-        guard entry.tokens.count == 1, let value = Reader.number(entry.text, in: range) else {
+        guard entry.tokens.count == 1, let value = BoardFileReader.number(entry.text, in: range) else {
             throw error(at: entry, .badValue(key: entry.key, value: entry.text,
                                              expected: "a whole number in \(range.lowerBound)...\(range.upperBound)"))
         }
@@ -308,12 +308,12 @@ struct Reader {
     func headerPins(_ section: BoardFileSection, chipLines: Int) throws(BoardFileError) -> [HeaderPin] {
         let entries = try checkedEntries(of: section, expected: "pins, pin N") { key in
             if key == "pins" { return key }
-            return Reader.pinKey(key, prefix: "pin").map { "pin \($0)" }
+            return BoardFileReader.pinKey(key, prefix: "pin").map { "pin \($0)" }
         }
         let count = try integer(required("pins", in: section, entries), in: 1...200)
         var pins: [HeaderPin] = []
         for entry in entries where entry.key != "pins" {
-            let number = Reader.pinKey(entry.key, prefix: "pin") ?? 0
+            let number = BoardFileReader.pinKey(entry.key, prefix: "pin") ?? 0
             guard (1...count).contains(number) else {
                 throw error(line: entry.line, column: entry.keyColumn, .pinOutOfRange(pin: number, headerPins: count))
             }
@@ -345,12 +345,12 @@ struct Reader {
             words = words.filter { $0.column < noteColumn }
         }
         let function: HeaderPinFunction
-        switch words.map(\.text) {
+        switch words.map({ $0.text }) {
         case ["3v3"]: function = .power3V3
         case ["5v"]: function = .power5V
         case ["ground"]: function = .ground
         case let w where w.count == 2 && w[0] == "gpio":
-            guard let line = Reader.number(w[1], in: 0...99_999) else {
+            guard let line = BoardFileReader.number(w[1], in: 0...99_999) else {
                 throw error(at: words[1], line: entry.line,
                             .badValue(key: entry.key, value: w[1], expected: "a line offset (whole number) after 'gpio'"))
             }
@@ -370,7 +370,7 @@ struct Reader {
         guard words.count >= 2, words[0].text == "pin" else {
             throw error(at: entry, .badValue(key: entry.key, value: entry.text, expected: expected))
         }
-        guard let number = Reader.number(words[1].text, in: 0...99_999) else {
+        guard let number = BoardFileReader.number(words[1].text, in: 0...99_999) else {
             throw error(at: words[1], line: entry.line,
                         .badValue(key: entry.key, value: words[1].text, expected: "a header pin number after 'pin'"))
         }
@@ -388,13 +388,13 @@ struct Reader {
     func hardwarePWM(_ section: BoardFileSection, headerPins: [HeaderPin]) throws(BoardFileError) -> HardwarePWM {
         let entries = try checkedEntries(of: section, expected: "controller, setup, channel N") { key in
             if key == "controller" || key == "setup" { return key }
-            return Reader.pinKey(key, prefix: "channel").map { "channel \($0)" }
+            return BoardFileReader.pinKey(key, prefix: "channel").map { "channel \($0)" }
         }
         let controller = try required("controller", in: section, entries).text
         let setup = entries.first { $0.key == "setup" }?.text ?? ""
         var channels: [PWMChannel] = []
         for entry in entries where entry.key.hasPrefix("channel ") {
-            let channel = Reader.pinKey(entry.key, prefix: "channel") ?? 0
+            let channel = BoardFileReader.pinKey(entry.key, prefix: "channel") ?? 0
             guard channel < 64 else {
                 throw error(line: entry.line, column: entry.keyColumn,
                             .badValue(key: entry.key, value: "\(channel)", expected: "a channel number in 0...63"))
@@ -419,7 +419,7 @@ struct Reader {
 
     func rigWiring(_ kind: RigKind, _ section: BoardFileSection,
                    headerPins: [HeaderPin]) throws(BoardFileError) -> RigWiring {
-        let entries = try entries(of: section, allowed: ["description"] + kind.roles.map(\.rawValue))
+        let entries = try entries(of: section, allowed: ["description"] + kind.roles.map { $0.rawValue })
         let description = try required("description", in: section, entries).text
         for role in kind.roles { _ = try required(role.rawValue, in: section, entries) }
         let expected = "'pin N' followed by any of: active-low, pull-up, pull-down"

@@ -4,6 +4,12 @@ public struct BoardProbeReport: Equatable, Sendable {
     public var chipName: String
     public var chipLabel: String
     public var lineCount: Int
+
+    public init(chipName: String, chipLabel: String, lineCount: Int) {
+        self.chipName = chipName
+        self.chipLabel = chipLabel
+        self.lineCount = lineCount
+    }
 }
 
 /// Checks that the machine has the board a board file describes: its chip (found by label) opens and
@@ -16,7 +22,7 @@ public enum BoardProbe {
                                                    backend: Backend) throws(LineError) -> BoardProbeReport {
         let chip = try backend.openChip(label: board.chipLabel)
         defer { chip.close() }
-        if let highest = board.headerPins.compactMap(\.line).max(), highest >= chip.lineCount {
+        if let highest = board.headerPins.compactMap({ $0.line }).max(), highest >= chip.lineCount {
             throw .offsetOutOfRange(chip: chip.label, offset: UInt32(highest), lineCount: chip.lineCount)
         }
         return BoardProbeReport(chipName: chip.name, chipLabel: chip.label, lineCount: chip.lineCount)

@@ -5,23 +5,25 @@
 ///   kept the oldest 16 and dropped the newer ones),
 /// - events stamped before the previous poll by more than `lateToleranceNs` (delivery latency spikes).
 /// One `read` takes everything pending: the buffer holds at least the kernel's whole queue.
+/// Mutable state is `@exclusivity(unchecked)`: an instance belongs to one thread, and on the host the
+/// dynamic exclusivity checks otherwise took three quarters of a simulated control step.
 public final class EdgeEventReader<Request: LineRequest> {
     public let request: Request
     /// A line delivering this many events in one poll had a full queue (16 in the kernel).
     public let queueCapacityPerLine: Int
     /// How much older than the previous poll an event may be before it counts as late.
-    public var lateToleranceNs: Int64
+    @exclusivity(unchecked) public var lateToleranceNs: Int64
 
-    public private(set) var sequenceGaps = 0
-    public private(set) var fullQueueReads = 0
-    public private(set) var lateEvents = 0
+    @exclusivity(unchecked) public private(set) var sequenceGaps = 0
+    @exclusivity(unchecked) public private(set) var fullQueueReads = 0
+    @exclusivity(unchecked) public private(set) var lateEvents = 0
     /// The largest lateness seen (how far before the previous poll an event was stamped).
-    public private(set) var maxLatenessNs: Int64 = 0
+    @exclusivity(unchecked) public private(set) var maxLatenessNs: Int64 = 0
 
     @usableFromInline let buffer: UnsafeMutableBufferPointer<EdgeEvent>
-    @usableFromInline var lastSequence: [UInt64]
-    @usableFromInline var eventsThisRead: [Int]
-    @usableFromInline var previousPollNs = Int64.min
+    @exclusivity(unchecked) @usableFromInline var lastSequence: [UInt64]
+    @exclusivity(unchecked) @usableFromInline var eventsThisRead: [Int]
+    @exclusivity(unchecked) @usableFromInline var previousPollNs = Int64.min
 
     /// `eventBufferSize` is what the request was made with (0: the kernel default of 16 per line).
     public init(request: Request, eventBufferSize: Int = 0, queueCapacityPerLine: Int = 16,

@@ -247,7 +247,7 @@ public final class CartPoleIO<Chip: LineChip, PWM: DutyCycleOutput>: PlantIO {
 
     /// `pins` must name the cart encoder and both limit switches (a cart-pole wiring does).
     public init(chip: Chip, pwm: PWM, pins: PlantPins, poleCountsPerRevolution: Int = 2048,
-                cartCountsPerMeter: Double = 2000) throws(LineError) {
+                cartCountsPerMeter: Double = 1000) throws(LineError) {
         self.chip = chip
         var poleSettings = QuadratureSettings.rotary(countsPerRevolution: poleCountsPerRevolution)
         poleSettings.flags = pins.encoderFlags

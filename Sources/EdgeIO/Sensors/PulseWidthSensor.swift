@@ -2,6 +2,8 @@
 /// complete high time and period, from edge timestamps. Each event is taken as a toggle (v1 types
 /// are unreliable); the level read at each poll is checked once the events stamped before it are in.
 /// `poll` never allocates.
+/// Mutable state is `@exclusivity(unchecked)`: an instance belongs to one thread, and on the host the
+/// dynamic exclusivity checks otherwise took three quarters of a simulated control step.
 public final class PulseWidthSensor<Chip: LineChip> {
     public let chip: Chip
     public let request: Chip.Request
@@ -10,18 +12,18 @@ public final class PulseWidthSensor<Chip: LineChip> {
     public let timeoutNs: Int64
 
     /// High time of the last complete pulse, ns (0 until one is seen).
-    public private(set) var highNs: Int64 = 0
+    @exclusivity(unchecked) public private(set) var highNs: Int64 = 0
     /// Time between the last two rising edges, ns (0 until two are seen).
-    public private(set) var periodNs: Int64 = 0
+    @exclusivity(unchecked) public private(set) var periodNs: Int64 = 0
     /// Level reads that disagreed with the toggled state (an edge was lost); the sensor resynced.
-    public private(set) var levelMismatches = 0
+    @exclusivity(unchecked) public private(set) var levelMismatches = 0
 
     @usableFromInline let reader: EdgeEventReader<Chip.Request>
-    @usableFromInline var level = false
-    @usableFromInline var lastRiseNs = Int64.min
-    @usableFromInline var checkLevel = false
-    @usableFromInline var checkTimeNs = Int64.min
-    @usableFromInline var checkPending = false
+    @exclusivity(unchecked) @usableFromInline var level = false
+    @exclusivity(unchecked) @usableFromInline var lastRiseNs = Int64.min
+    @exclusivity(unchecked) @usableFromInline var checkLevel = false
+    @exclusivity(unchecked) @usableFromInline var checkTimeNs = Int64.min
+    @exclusivity(unchecked) @usableFromInline var checkPending = false
 
     /// Requests `offset` as an input with both-edge detection and `flags` (bias, active-low).
     public init(chip: Chip, offset: UInt32, flags: LineFlags = [], timeoutNs: Int64 = 100_000_000,

@@ -7,8 +7,11 @@ public struct QuadratureSettings: Sendable {
     public var velocityWindowNs: Int64 = 10_000_000
     /// No edge for this long means standing still.
     public var stopTimeoutNs: Int64 = 500_000_000
-    /// Two events on one line closer than this are a glitch (noise), not motion.
-    public var minPulseNs: Int64 = 5_000
+    /// Two events on one line closer than this are a glitch (noise), not motion. Real encoder edges on
+    /// one line are hundreds of µs apart at these rigs' top speeds; noise pulses are sub-µs.
+    /// (FirmwareSim's Pendulum-v1 reverses instantly at step boundaries, which very rarely puts two
+    /// genuine edges this close: about once in 20,000 steps at 5 µs.)
+    public var minPulseNs: Int64 = 2_000
     /// More consecutive events than this on one line, with the other line silent, suggest a stuck line.
     public var stuckRunLength: Int = 32
     /// How late an event may arrive (stamped before the previous poll) before it counts as late.
@@ -65,6 +68,8 @@ public struct QuadratureFaults: Equatable, Sendable {
 /// Call `poll()` often enough that no line gets 16 edges between polls (at 2048 counts per
 /// revolution and 8 rad/s that is every 12 ms; poll every 1-2 ms). `poll`, `position` and
 /// `velocity` never allocate.
+/// Mutable state is `@exclusivity(unchecked)`: an instance belongs to one thread, and on the host the
+/// dynamic exclusivity checks otherwise took three quarters of a simulated control step.
 public final class QuadratureDecoder<Chip: LineChip> {
     public let chip: Chip
     public let request: Chip.Request
@@ -73,28 +78,28 @@ public final class QuadratureDecoder<Chip: LineChip> {
     public let offsetB: UInt32
 
     /// Position in counts (x4): +1 per edge in the A-leads-B direction.
-    public private(set) var count: Int64 = 0
-    public private(set) var faults = QuadratureFaults()
+    @exclusivity(unchecked) public private(set) var count: Int64 = 0
+    @exclusivity(unchecked) public private(set) var faults = QuadratureFaults()
 
     @usableFromInline let reader: EdgeEventReader<Chip.Request>
     /// Decoded logical levels: bit 0 line A, bit 1 line B.
-    @usableFromInline var state: UInt8 = 0
+    @exclusivity(unchecked) @usableFromInline var state: UInt8 = 0
     /// Levels read at the previous poll, checked once the events stamped up to then are in.
-    @usableFromInline var checkState: UInt8 = 0
-    @usableFromInline var checkTimeNs = Int64.min
-    @usableFromInline var checkPending = false
-    @usableFromInline var lastEventNs = Int64.min
-    @usableFromInline var lastEventLine = -1
-    @usableFromInline var lastDelta: Int64 = 0
-    @usableFromInline var lastLineEventNs: (Int64, Int64) = (Int64.min, Int64.min)
-    @usableFromInline var runLine = -1
-    @usableFromInline var runLength = 0
+    @exclusivity(unchecked) @usableFromInline var checkState: UInt8 = 0
+    @exclusivity(unchecked) @usableFromInline var checkTimeNs = Int64.min
+    @exclusivity(unchecked) @usableFromInline var checkPending = false
+    @exclusivity(unchecked) @usableFromInline var lastEventNs = Int64.min
+    @exclusivity(unchecked) @usableFromInline var lastEventLine = -1
+    @exclusivity(unchecked) @usableFromInline var lastDelta: Int64 = 0
+    @exclusivity(unchecked) @usableFromInline var lastLineEventNs: (Int64, Int64) = (Int64.min, Int64.min)
+    @exclusivity(unchecked) @usableFromInline var runLine = -1
+    @exclusivity(unchecked) @usableFromInline var runLength = 0
     /// Recent counted edges (time, count after the edge), for the velocity estimate.
     @usableFromInline let historyCapacity = 64
     @usableFromInline let historyTimes: UnsafeMutablePointer<Int64>
     @usableFromInline let historyCounts: UnsafeMutablePointer<Int64>
-    @usableFromInline var historyNext = 0
-    @usableFromInline var historyCount = 0
+    @exclusivity(unchecked) @usableFromInline var historyNext = 0
+    @exclusivity(unchecked) @usableFromInline var historyCount = 0
 
     /// Requests lines `a` and `b` as inputs with both-edge detection and reads their levels.
     /// The count starts at 0; call `reset(count:)` after homing.
