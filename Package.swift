@@ -4,7 +4,7 @@ import Foundation
 
 // CPU tuning (DESIGN.md section 3). Without FMA enabled, x86-64 turns every fused multiply-add into a
 // libm `fmaf` call per lane, so the kernels either get FMA explicitly or use plain multiply + add.
-//  - EDGE_TARGET_CPU=cortex-a72 (set by boards/build) tunes a cross build for a board's core.
+//  - EDGE_TARGET_CPU=cortex-a72 (set by scripts/embedded-build.sh) tunes a cross build for a board's core.
 //  - EDGE_TARGET_CPU=generic builds without any tuning.
 //  - Unset on an x86-64 host whose CPU has AVX2 and FMA (read from /proc/cpuinfo): x86-64-v3, and the
 //    kernels use fused multiply-add (compile condition EDGE_FMA). On aarch64 FMA is always there.
@@ -53,7 +53,7 @@ let package = Package(
                                  .linkedLibrary("dl", .when(platforms: [.linux])),
                                  .linkedLibrary("pthread", .when(platforms: [.linux]))]),
         .target(name: "EdgeCore", dependencies: ["CEdgeSys"], swiftSettings: settings),
-        .target(name: "EdgeLearning", dependencies: ["EdgeCore"], swiftSettings: settings),
+        .target(name: "EdgeLearning", dependencies: ["EdgeCore", "CEdgeSys"], swiftSettings: settings),
         .target(name: "EdgeIO", dependencies: ["CEdgeSys", "EdgeCore"], swiftSettings: settings),
         .target(name: "FirmwareSim", dependencies: ["EdgeIO", "EdgeCore"], path: "firmware-sim",
                 swiftSettings: settings),

@@ -21,6 +21,7 @@ public enum SimLineAPI: Sendable {
 /// (so a second edge within the latency gives a wrong type) and queues the event; a full queue
 /// drops the newest event. All storage is allocated at init or request time: driving, settling and
 /// reading never allocate.
+///
 /// Mutable state is `@exclusivity(unchecked)`: an instance belongs to one thread, and on the host the
 /// dynamic exclusivity checks otherwise took three quarters of a simulated control step.
 public final class SimChip: LineChip {

@@ -1,5 +1,6 @@
 /// The simulator's virtual CLOCK_MONOTONIC, in nanoseconds. Time moves only when a rig (or a test)
 /// advances it, so runs are deterministic and as fast as the host allows.
+///
 /// Mutable state is `@exclusivity(unchecked)`: an instance belongs to one thread, and on the host the
 /// dynamic exclusivity checks otherwise took three quarters of a simulated control step.
 public final class SimClock {

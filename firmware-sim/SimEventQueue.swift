@@ -3,6 +3,7 @@ import EdgeIO
 /// A fixed-capacity FIFO of edge events, like the kernel's kfifo for a line (v1) or a request (v2).
 /// When full, `push` refuses the event: the kernel drops the NEWEST event on overflow.
 /// Storage is allocated once; push and pop never allocate.
+///
 /// Mutable state is `@exclusivity(unchecked)`: an instance belongs to one thread, and on the host the
 /// dynamic exclusivity checks otherwise took three quarters of a simulated control step.
 final class SimEventQueue {

@@ -1,28 +1,20 @@
 import CEdgeSys
+import EdgeCore
 
-/// SplitMix64: the simulator's deterministic random numbers (fault injection, reset states).
-/// Small, fast and seedable; the same seed gives the same run on every machine.
+/// The simulator's deterministic random numbers (fault injection, reset states): EdgeCore's
+/// `RandomSource` bits, turned into the Double-precision draws the physics needs.
+/// The same seed gives the same run on every machine.
 public struct SimRandom {
-    @usableFromInline var state: UInt64
+    @usableFromInline var source: RandomSource
 
     public init(seed: UInt64) {
-        state = seed
-    }
-
-    /// Next 64 random bits.
-    @inlinable
-    public mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
+        source = RandomSource(seed: seed)
     }
 
     /// Uniform in [0, 1) with 53 random bits.
     @inlinable
     public mutating func unit() -> Double {
-        Double(next() >> 11) * 0x1.0p-53
+        Double(source.next() >> 11) * 0x1.0p-53
     }
 
     /// Uniform in [low, high).
@@ -31,7 +23,7 @@ public struct SimRandom {
         low + (high - low) * unit()
     }
 
-    /// Standard normal (Box-Muller; one of the pair is discarded to keep the state a single word).
+    /// Standard normal (Box-Muller; the second value of the pair is not kept).
     public mutating func normal() -> Double {
         let u1 = 1 - unit()  // (0, 1]: log stays finite
         let u2 = unit()

@@ -36,7 +36,7 @@ function load(file, lines,    line, n) {
         sub(/^[ \t]+/, "", line); sub(/[ \t\r]+$/, "", line)
         if (line != "" && substr(line, 1, 1) != "#") lines[++n] = line
     }
-    close(file)
+    if (file != "/dev/stdin") close(file)  # closing stdin crashes mawk 1.3.4; other files may be read twice
     return n
 }
 BEGIN {

@@ -40,6 +40,7 @@ done
 # The Embedded-safe targets in dependency order (DESIGN section 2). Executables are linked, never archived.
 embedded_libraries=(CEdgeSys EdgeCore EdgeLearning EdgeIO FirmwareSim EdgeRuntime)
 embedded_executables=(EdgeCoreCheck EdgeCtlBoard)
+host_only=(edge-ctl)  # may use Foundation and packages; not built here
 
 package_root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 cd "$package_root"
@@ -60,6 +61,13 @@ unicode_tables=$toolchain/lib/swift/embedded/aarch64-none-none-elf/libswiftUnico
 [ -f "$unicode_tables" ] || { echo "embedded-build: $unicode_tables missing: this Swift has no Embedded aarch64 stdlib" >&2; exit 1; }
 
 declared() { grep -Eq "\.(target|executableTarget)\(name: *\"$1\"" Package.swift; }
+
+# A new target must be placed on one side of the rule, or it would silently go unchecked.
+for target in $(sed -n 's/.*\.\(target\|executableTarget\)(name: *"\([^"]*\)".*/\2/p' Package.swift); do
+    printf '%s\n' "${embedded_libraries[@]}" "${embedded_executables[@]}" "${host_only[@]}" | grep -qx "$target" ||
+        echo "embedded-build: warning: target '$target' is not checked in Embedded mode; add it to" \
+             "embedded_libraries (or host_only) in scripts/embedded-build.sh" >&2
+done
 
 # --product accepts an executable target or the product that wraps it.
 if ! printf '%s\n' "${embedded_executables[@]}" | grep -qx "$product"; then
@@ -106,7 +114,7 @@ for target in "${embedded_libraries[@]}" "${embedded_executables[@]}"; do
         continue
     fi
     echo "  $target: FAILED in Embedded mode; compiler output ($log):"
-    grep -v -E '^\[[0-9]+/[0-9]+\] |^Building for |^warning: '"'"'[^'"'"']*'"'"': Source files for target' "$log" | sed 's/^/    | /'
+    grep -v -E '^\[[0-9]+/[0-9]+\] |^Building for |^warning: .*Source files for target' "$log" | sed 's/^/    | /'
     cat "$log.errors" >> "$seen_errors"
 done
 if [ ${#failed[@]} -gt 0 ]; then
@@ -115,18 +123,42 @@ if [ ${#failed[@]} -gt 0 ]; then
 fi
 echo "embedded-build: all Embedded-safe targets compiled ($((SECONDS - started)) s)"
 
-# Link: the executable's own objects plus one archive per library module.
+# Link: the executable's own objects plus one archive per library module. Only the objects of current
+# sources are used: a deleted or renamed file leaves its old object in the build folder.
 release_dir=$scratch/aarch64-none-none-elf/release
+target_objects() {
+    local dir=$release_dir/$1.build source dep
+    if [ -f "$dir/sources" ]; then  # Swift: one object per source file, named after it
+        while IFS= read -r source; do
+            echo "$dir/$(basename "$source").o"
+        done < "$dir/sources"
+    else                            # C: keep an object while the source its .d file names first exists
+        while IFS= read -r dep; do
+            source=$(sed -n '1s/^[^:]*: *\([^ \\]*\).*/\1/p' "$dep")
+            if [ -f "$source" ]; then echo "${dep%.d}.o"; fi
+        done < <(find "$dir" -name '*.d')
+    fi
+}
+collect_objects() {
+    local -n into=$2
+    mapfile -t into < <(target_objects "$1")
+    local object
+    for object in "${into[@]}"; do
+        [ -f "$object" ] || { echo "embedded-build: $object missing after building $1" >&2; exit 1; }
+    done
+    [ ${#into[@]} -gt 0 ] || { echo "embedded-build: no objects found for $1 in $release_dir" >&2; exit 1; }
+}
 archives=()
+mkdir -p "$out/lib"
 for target in "${embedded_libraries[@]}"; do
     declared "$target" || continue
+    collect_objects "$target" objects
     archive=$out/lib/lib$target.a
-    mkdir -p "$out/lib"
     rm -f "$archive"
-    find "$release_dir/$target.build" -name '*.o' -print0 | xargs -0 aarch64-linux-gnu-ar rcs "$archive"
+    aarch64-linux-gnu-ar rcs "$archive" "${objects[@]}"
     archives+=("$archive")
 done
-mapfile -t main_objects < <(find "$release_dir/$product.build" -name '*.o')
+collect_objects "$product" main_objects
 # SwiftPM renames an executable's entry point to <Target>_main; C's main must point at it.
 entry=()
 if aarch64-linux-gnu-nm --defined-only "${main_objects[@]}" | grep -qw "${product}_main"; then

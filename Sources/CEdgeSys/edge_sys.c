@@ -40,3 +40,27 @@ void edge_write_fd(int fd, const char *bytes, size_t length) {
         bytes += n; length -= (size_t)n;
     }
 }
+
+static int captured_argc;
+static char **captured_argv;
+
+#if defined(__linux__)
+// glibc calls constructors in .init_array with (argc, argv, envp).
+__attribute__((constructor)) static void edge_capture_arguments(int argc, char **argv, char **envp) {
+    (void)envp;
+    captured_argc = argc;
+    captured_argv = argv;
+}
+#elif defined(__APPLE__)
+#include <crt_externs.h>
+__attribute__((constructor)) static void edge_capture_arguments(void) {
+    captured_argc = *_NSGetArgc();
+    captured_argv = *_NSGetArgv();
+}
+#endif
+
+int edge_argument_count(void) { return captured_argc; }
+
+const char *edge_argument(int index) {
+    return (index >= 0 && index < captured_argc) ? captured_argv[index] : 0;
+}

@@ -26,7 +26,7 @@ func fillInputs(_ x: UnsafeMutablePointer<Float>, samples: Int, features: Int, l
 }
 
 func parity() {
-    print("simd_path " + simdPath.split(separator: ",").first.map(String.init)!.replacingSpaces())
+    print("# simd_path: " + simdPath)  // '#' lines are notes, not compared between platforms
     var rng = RandomSource(seed: 42)
     let net = PolicyNet(rng: &rng, maxLanes: 16)
     let x = allocateFloats(4 * 16)
@@ -104,14 +104,10 @@ func bench(runs: Int, calls: Int) {
     print("simd path: " + simdPath)
 }
 
-extension String {
-    func replacingSpaces() -> String { String(self.map { $0 == " " ? "_" : $0 }) }
-}
-
 @main
 struct EdgeCoreCheck {
     static func main() {
-        let args = CommandLine.arguments
+        let args = (0..<Int(edge_argument_count())).map { String(cString: edge_argument(Int32($0))) }
         if args.contains("--help") || args.contains("-h") {
             print("usage: edge-core-check [--bench [--runs N] [--calls N]]")
             print("  without flags: prints the core's results on fixed data (host vs aarch64 parity check)")

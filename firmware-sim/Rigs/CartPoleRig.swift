@@ -12,6 +12,7 @@ import EdgeIO
 /// Reward (after the step): PILCO's saturating cost, -(1 - exp(-d² / (2 · 0.25²))), d the distance
 /// of the pole tip from the upright tip over x = 0: d² = (x + l sin θ)² + (l + l cos θ)².
 /// True state (PILCO's order): [x, ẋ, θ̇, θ]. Observation: [x, ẋ, θ̇, sin θ, cos θ].
+///
 /// Mutable state is `@exclusivity(unchecked)`: an instance belongs to one thread, and on the host the
 /// dynamic exclusivity checks otherwise took three quarters of a simulated control step.
 public final class CartPoleRig: Rig {
@@ -98,8 +99,8 @@ public final class CartPoleRig: Rig {
     }
 
     /// Encoder counts at the current state (pole, cart): what homed decoders should read.
-    public var poleCount: Int64 { board.encoders[0].cell }
-    public var cartCount: Int64 { board.encoders[1].cell }
+    public var poleCount: Int64 { Int64((theta * board.encoders[0].countsPerUnit).rounded(.down)) }
+    public var cartCount: Int64 { Int64((x * board.encoders[1].countsPerUnit).rounded(.down)) }
 
     public func setAction(_ action: UnsafeBufferPointer<Double>) {
         directAction = action[0]

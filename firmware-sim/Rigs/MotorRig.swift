@@ -17,6 +17,7 @@ import EdgeIO
 /// straight line of φ for the encoder edges). Reward (after the step):
 ///     -((ω - ω*) / maxSpeed)² - 0.01 a²
 /// True state: [i, ω, φ, ω*]. Observation: [ω / maxSpeed, ω* / maxSpeed].
+///
 /// Mutable state is `@exclusivity(unchecked)`: an instance belongs to one thread, and on the host the
 /// dynamic exclusivity checks otherwise took three quarters of a simulated control step.
 public final class MotorRig: Rig {
@@ -135,7 +136,7 @@ public final class MotorRig: Rig {
     }
 
     /// The encoder count at the current angle.
-    public var shaftCount: Int64 { board.encoders[0].cell }
+    public var shaftCount: Int64 { Int64((angle * board.encoders[0].countsPerUnit).rounded(.down)) }
 
     // MARK: Physics
 

@@ -11,6 +11,7 @@ import EdgeIO
 /// Within a step the shaft turns at the constant speed newθ̇, so encoder edge times are exact.
 /// Action a in [-1, 1] is the H-bridge command: u = 2a (duty × direction in `.board` mode).
 /// True state: [θ, θ̇] (θ not wrapped). Observation: [cos θ, sin θ, θ̇] as Pendulum-v1's.
+///
 /// Mutable state is `@exclusivity(unchecked)`: an instance belongs to one thread, and on the host the
 /// dynamic exclusivity checks otherwise took three quarters of a simulated control step.
 public final class PendulumRig: Rig {
@@ -78,7 +79,7 @@ public final class PendulumRig: Rig {
     }
 
     /// The encoder count at the current angle (what a homed decoder should read): floor(θ × counts / 2π).
-    public var shaftCount: Int64 { board.encoders[0].cell }
+    public var shaftCount: Int64 { Int64((theta * board.encoders[0].countsPerUnit).rounded(.down)) }
 
     public func setAction(_ action: UnsafeBufferPointer<Double>) {
         directAction = action[0]

@@ -3,6 +3,7 @@ import EdgeIO
 /// The simulated board under a rig: the chip, the motor's PWM output and direction line, the
 /// e-stop, the rig's encoders and switches, and the fault injector. It merges every edge source
 /// (encoder crossings, switch crossings, glitches, overflow bursts) in time order onto the chip.
+///
 /// Mutable state is `@exclusivity(unchecked)`: an instance belongs to one thread, and on the host the
 /// dynamic exclusivity checks otherwise took three quarters of a simulated control step.
 public final class RigBoard {

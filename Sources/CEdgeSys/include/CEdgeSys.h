@@ -29,6 +29,12 @@ int edge_sleep_until_ns(int64_t deadline_ns);
 /// Writes `length` bytes to file descriptor 1 or 2 without buffering (no Foundation on the board).
 void edge_write_fd(int fd, const char *bytes, size_t length);
 
+/// Number of command-line arguments (argv[0] included). Embedded Swift has no `CommandLine`, so the
+/// shim captures argc/argv in an ELF constructor (glibc passes them to constructors).
+int edge_argument_count(void);
+/// Argument `index` (0 is the program), or NULL when out of range.
+const char *edge_argument(int index);
+
 #ifdef __cplusplus
 }
 #endif

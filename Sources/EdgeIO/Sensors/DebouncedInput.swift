@@ -1,6 +1,7 @@
 /// A switch input (e-stop, limit switch) whose contacts bounce: a new level counts only after it
 /// has held for `debounceNs`. Edge events give the times of changes; each poll also reads the level,
 /// so a lost event cannot leave the state wrong. `poll` never allocates.
+///
 /// Mutable state is `@exclusivity(unchecked)`: an instance belongs to one thread, and on the host the
 /// dynamic exclusivity checks otherwise took three quarters of a simulated control step.
 public final class DebouncedInput<Chip: LineChip> {

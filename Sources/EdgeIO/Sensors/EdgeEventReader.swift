@@ -5,6 +5,7 @@
 ///   kept the oldest 16 and dropped the newer ones),
 /// - events stamped before the previous poll by more than `lateToleranceNs` (delivery latency spikes).
 /// One `read` takes everything pending: the buffer holds at least the kernel's whole queue.
+///
 /// Mutable state is `@exclusivity(unchecked)`: an instance belongs to one thread, and on the host the
 /// dynamic exclusivity checks otherwise took three quarters of a simulated control step.
 public final class EdgeEventReader<Request: LineRequest> {

@@ -2,6 +2,7 @@
 /// complete high time and period, from edge timestamps. Each event is taken as a toggle (v1 types
 /// are unreliable); the level read at each poll is checked once the events stamped before it are in.
 /// `poll` never allocates.
+///
 /// Mutable state is `@exclusivity(unchecked)`: an instance belongs to one thread, and on the host the
 /// dynamic exclusivity checks otherwise took three quarters of a simulated control step.
 public final class PulseWidthSensor<Chip: LineChip> {

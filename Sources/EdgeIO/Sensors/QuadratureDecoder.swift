@@ -68,6 +68,7 @@ public struct QuadratureFaults: Equatable, Sendable {
 /// Call `poll()` often enough that no line gets 16 edges between polls (at 2048 counts per
 /// revolution and 8 rad/s that is every 12 ms; poll every 1-2 ms). `poll`, `position` and
 /// `velocity` never allocate.
+///
 /// Mutable state is `@exclusivity(unchecked)`: an instance belongs to one thread, and on the host the
 /// dynamic exclusivity checks otherwise took three quarters of a simulated control step.
 public final class QuadratureDecoder<Chip: LineChip> {
