@@ -55,7 +55,7 @@ let package = Package(
         .target(name: "EdgeCore", dependencies: ["CEdgeSys"], swiftSettings: settings),
         .target(name: "EdgeLearning", dependencies: ["EdgeCore", "CEdgeSys"], swiftSettings: settings),
         .target(name: "EdgeIO", dependencies: ["CEdgeSys", "EdgeCore"], swiftSettings: settings),
-        .target(name: "FirmwareSim", dependencies: ["EdgeIO", "EdgeCore"], path: "firmware-sim",
+        .target(name: "FirmwareSim", dependencies: ["EdgeIO", "EdgeCore", "CEdgeSys"], path: "firmware-sim",
                 swiftSettings: settings),
         .target(name: "EdgeRuntime",
                 dependencies: ["EdgeCore", "EdgeLearning", "EdgeIO", "FirmwareSim", "CEdgeSys"],

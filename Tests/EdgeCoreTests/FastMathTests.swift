@@ -64,7 +64,7 @@ func measure(_ f: (Vec) -> Vec, _ reference: (Double) -> Double, _ xs: [Float]) 
 }
 
 func report(_ name: String, _ e: MaxErrors) {
-    print("EdgeCoreTests measured \(name): max absolute error \(e.absolute) at x = \(e.absoluteAt), "
+    logMeasurement("\(name): max absolute error \(e.absolute) at x = \(e.absoluteAt), "
           + "max relative error \(e.relative) at x = \(e.relativeAt)")
 }
 

@@ -54,7 +54,7 @@ struct LaneKernelTests {
                 }
             }
         }
-        #expect(check.passed, "\(check.summary)")
+        check.expectPassed()
         #expect(guardsChanged == 0, "laneMatMul wrote past rows · lanes")
     }
 
@@ -89,7 +89,7 @@ struct LaneKernelTests {
                 }
             }
         }
-        #expect(check.passed, "\(check.summary)")
+        check.expectPassed()
         #expect(guardsChanged == 0, "laneOuterAccumulate wrote outside the aRows × bRows block")
     }
 
@@ -113,7 +113,7 @@ struct LaneKernelTests {
                 guardsChanged += changedGuards(out, from: rows)
             }
         }
-        #expect(check.passed, "\(check.summary)")
+        check.expectPassed()
         #expect(guardsChanged == 0, "laneRowSums wrote past out[rows - 1]")
     }
 

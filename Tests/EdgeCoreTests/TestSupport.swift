@@ -1,5 +1,6 @@
 import EdgeCore
 import Foundation
+import Testing
 
 /// Unit roundoff of Float: a correctly rounded Float operation has relative error at most this.
 let floatRoundoff: Double = 0x1p-24
@@ -10,6 +11,12 @@ let floatRoundoff: Double = 0x1p-24
 func gamma(_ n: Int) -> Double {
     let nu = Double(n) * floatRoundoff
     return nu / (1 - nu)
+}
+
+/// Prints a measured number (an error maximum, how tight a bound was) when EDGE_CORE_TESTS_VERBOSE is
+/// set: `EDGE_CORE_TESTS_VERBOSE=1 swift test -c release --filter EdgeCoreTests`.
+func logMeasurement(_ line: @autoclosure () -> String) {
+    if ProcessInfo.processInfo.environment["EDGE_CORE_TESTS_VERBOSE"] != nil { print("EdgeCoreTests " + line()) }
 }
 
 /// Error bounds of the vectorized math, the values FastMathTests asserts against libm (their doc
@@ -93,8 +100,17 @@ struct ToleranceCheck {
     var summary: String {
         "\(label): \(failures) of \(checked) outside tolerance; worst error/tolerance \(worstRatio). \(firstFailure)"
     }
-    var passed: Bool {
-        if ProcessInfo.processInfo.environment["EDGE_CORE_TESTS_VERBOSE"] != nil { print("EdgeCoreTests " + summary) }
-        return failures == 0 && checked > 0
+    /// Records a yes/no condition as one more comparison.
+    mutating func require(_ condition: Bool, _ what: @autoclosure () -> String) {
+        check(condition ? 0 : 1, 0, tolerance: 0, what())
+    }
+
+    var passed: Bool { failures == 0 && checked > 0 }
+
+    /// One expectation for all the comparisons. With EDGE_CORE_TESTS_VERBOSE set it also prints the
+    /// summary, so the tightness of each bound (worst error/tolerance) can be read off a passing run.
+    func expectPassed(sourceLocation: SourceLocation = #_sourceLocation) {
+        logMeasurement(summary)
+        #expect(passed, "\(summary)", sourceLocation: sourceLocation)
     }
 }

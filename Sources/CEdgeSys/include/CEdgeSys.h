@@ -9,6 +9,7 @@
 
 // Every header of this module is reached through this umbrella header.
 #include "edge_file.h"
+#include "edge_gpiod.h"
 
 #ifdef __cplusplus
 extern "C" {
