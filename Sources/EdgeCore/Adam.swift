@@ -21,6 +21,7 @@ public final class Adam {
 
     public init(store: ParameterStore, learningRate: Float = 1e-3, beta1: Float = 0.9, beta2: Float = 0.999,
                 epsilon: Float = 1e-8, weightDecay: Float = 0) {
+        precondition(epsilon > 0, "Adam needs epsilon > 0 (padding entries have zero gradient and moments)")
         self.store = store
         self.learningRate = learningRate
         self.beta1 = beta1

@@ -7,8 +7,9 @@
 /// e^x for each lane. Relative error at most 2e-7 for x in [-87, 88]; inputs outside are clamped
 /// there (results 1.6e-38 and 1.65e38), NaN stays NaN.
 ///
-/// Range reduction x = k ln2 + r with |r| <= ln2/2, a degree-6 Taylor polynomial for e^r
-/// (truncation error 1.4e-7 relative at the ends), and 2^k built in the exponent bits.
+/// Range reduction x = k ln2 + r with |r| <= ln2/2, a degree-7 Taylor polynomial for e^r
+/// (truncation error 7e-9 relative at the ends), and 2^k built in the exponent bits. Measured against
+/// libm: 7.7e-8 relative with FMA, 1.03e-7 without (EdgeCoreTests).
 @inlinable @inline(__always)
 public func fastExp(_ x: Vec) -> Vec {
     var t = x.replacing(with: 88, where: x .> 88)
@@ -16,7 +17,8 @@ public func fastExp(_ x: Vec) -> Vec {
     let shifted = madd(t, Vec(repeating: 1.442_695_04), Vec(repeating: expMagic))
     let k = shifted - Vec(repeating: expMagic)
     let r = madd(k, Vec(repeating: -1.428_606_820_3e-6), madd(k, Vec(repeating: -0.693_145_751_953_125), t))
-    var p = Vec(repeating: 1.0 / 720)
+    var p = Vec(repeating: 1.0 / 5040)
+    p = madd(p, r, Vec(repeating: 1.0 / 720))
     p = madd(p, r, Vec(repeating: 1.0 / 120))
     p = madd(p, r, Vec(repeating: 1.0 / 24))
     p = madd(p, r, Vec(repeating: 1.0 / 6))

@@ -82,6 +82,7 @@ public func laneMatMul(rows: Int, inner: Int,
 @inlinable
 public func laneOuterAccumulate(aRows: Int, bRows: Int, a: UnsafePointer<Float>, b: UnsafePointer<Float>,
                                 lanes: Int, g: UnsafeMutablePointer<Float>, gStride: Int) {
+    precondition(lanes % laneBlock == 0, "lane count must be a multiple of 16")
     var i = 0
     while i < aRows {
         let twoInputs = i + 1 < aRows
@@ -123,6 +124,7 @@ public func laneOuterAccumulate(aRows: Int, bRows: Int, a: UnsafePointer<Float>,
 /// `out[r] += Σ_l x[r][l]` for r < rows: a bias gradient reduced over the lanes.
 @inlinable
 public func laneRowSums(rows: Int, x: UnsafePointer<Float>, lanes: Int, out: UnsafeMutablePointer<Float>) {
+    precondition(lanes % laneBlock == 0, "lane count must be a multiple of 16")
     for r in 0..<rows {
         let p = x + r * lanes
         var s0 = Vec(repeating: 0), s1 = s0

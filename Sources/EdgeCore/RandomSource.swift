@@ -2,7 +2,8 @@ import CEdgeSys
 
 /// A seeded pseudo-random generator: xoshiro256** (Blackman and Vigna, 2018) seeded through
 /// splitmix64, so every seed gives a well-mixed state. Value type: copying it forks the stream.
-/// Not cryptographic. Same seed, same numbers on every platform.
+/// Not cryptographic. Same seed, same `next`/`nextUniform`/`nextInt` numbers on every platform
+/// (`nextGaussian` goes through libm, whose last bits may differ between platforms).
 public struct RandomSource {
     @usableFromInline var s0, s1, s2, s3: UInt64
     @usableFromInline var spareGaussian: Float = 0
@@ -40,13 +41,16 @@ public struct RandomSource {
     /// Uniform in [low, high).
     @inlinable
     public mutating func nextUniform(_ low: Float, _ high: Float) -> Float {
-        low + (high - low) * nextUniform()
+        let v = low + (high - low) * nextUniform()
+        return v < high ? v : high.nextDown  // low + (high − low)(1 − 2^-24) can round up to high
     }
 
-    /// Uniform integer in 0..<n (n > 0), by Lemire's multiply-shift (bias below 2^-32 for small n).
+    /// Uniform integer in 0..<n (n > 0), by Lemire's multiply-shift: the high word of a 64x64-bit
+    /// product (bias at most n / 2^64).
     @inlinable
     public mutating func nextInt(below n: Int) -> Int {
-        Int((UInt64(UInt32(truncatingIfNeeded: next() >> 32)) &* UInt64(n)) >> 32)
+        precondition(n > 0, "nextInt(below:) needs a positive bound")
+        return Int(truncatingIfNeeded: next().multipliedFullWidth(by: UInt64(n)).high)
     }
 
     /// Standard normal by the Box-Muller transform (pairs; the second value is kept for the next call).

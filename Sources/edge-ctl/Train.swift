@@ -1,13 +1,123 @@
 import ArgumentParser
+import EdgeIO
+import EdgeLearning
+import EdgeRuntime
+import Foundation
 
-/// Placeholder until the learning issue lands: runs the core self-check.
+/// `edge-ctl train` (the default command): learn a controller from scratch on a rig.
 struct Train: ParsableCommand {
-    static let configuration = CommandConfiguration(abstract: "Learn a controller (default command).")
+    static let configuration = CommandConfiguration(
+        abstract: "Learn a controller (the default command): collect real episodes, fit the dynamics and reward models, improve the policy with PPO in imagination.",
+        discussion: """
+        Examples:
+          edge-ctl --sim                                   pendulum swing-up on the simulated board
+          edge-ctl train --sim --rig motor --seed 3 --json
+          edge-ctl train --sim --set horizon=50 --set models.ensembleSize=7
+        """)
 
     @Flag(help: "Use the simulated board (short for --board sim).")
     var sim = false
 
-    func run() throws {
-        print("edge-ctl train: learning lands with the learning issue; nothing to do yet.")
+    @Option(help: "Board to run on (a name from `edge-ctl boards`). Only 'sim' trains today.")
+    var board: String?
+
+    @Option(help: "Rig to control: pendulum, motor or cartpole.")
+    var rig: RigKind = .pendulum
+
+    @Option(help: "Seed of every random choice: the same seed gives the same run.")
+    var seed: UInt64 = 1
+
+    @Option(help: "Outer iterations at most (one real episode each).")
+    var iterations: Int = 1_000
+
+    @Option(name: .customLong("max-real-steps"), help: "Real plant steps at most.")
+    var maxRealSteps: Int = 2_000
+
+    @Option(name: .customLong("eval-episodes"), help: "Evaluation episodes after each iteration.")
+    var evalEpisodes: Int = 10
+
+    @Option(name: .customLong("random-episodes"), help: "Episodes of random actions before the policy acts.")
+    var randomEpisodes: Int = 1
+
+    @Flag(name: .customLong("known-reward"), help: "Imagine with the rig's known reward function instead of learning r_phi.")
+    var knownReward = false
+
+    @Option(help: "A file of hyperparameters, one 'key = value' per line (see --list-hyperparameters).")
+    var config: String?
+
+    @Option(name: .customLong("set"), help: "Override one hyperparameter, e.g. --set horizon=50 (repeatable).")
+    var overrides: [String] = []
+
+    @Flag(name: .customLong("list-hyperparameters"), help: "Print every hyperparameter with its default and exit.")
+    var listHyperparameters = false
+
+    @Flag(help: "Print one JSON object at the end instead of the text summary.")
+    var json = false
+
+    @Flag(help: "No progress output.")
+    var quiet = false
+
+    func validate() throws {
+        guard iterations > 0 else { throw ValidationError("--iterations must be at least 1") }
+        guard maxRealSteps > 0 else { throw ValidationError("--max-real-steps must be at least 1") }
+        guard evalEpisodes >= 0 else { throw ValidationError("--eval-episodes must be 0 or more") }
+        guard randomEpisodes >= 0 else { throw ValidationError("--random-episodes must be 0 or more") }
+        if let board, board != "sim" {
+            throw ValidationError("training on board '\(board)' needs the runtime (hardware control loop); use --sim")
+        }
     }
+
+    func hyperparameters() throws -> Hyperparameters {
+        var h = Hyperparameters()
+        do {
+            if let config {
+                let text = try String(contentsOfFile: config, encoding: .utf8)
+                try h.apply(configText: text, source: config)
+            }
+            for o in overrides { try h.apply(override: o) }
+        } catch let error as HyperparameterError {
+            throw ValidationError(error.message)
+        } catch {
+            throw ValidationError("cannot read --config \(config ?? ""): \(error.localizedDescription)")
+        }
+        return h
+    }
+
+    func run() throws {
+        let h = try hyperparameters()
+        if listHyperparameters {
+            print(h.configText(), terminator: "")
+            return
+        }
+        var options = TrainingOptions()
+        options.seed = seed
+        options.iterations = iterations
+        options.maxRealSteps = maxRealSteps
+        options.evaluationEpisodes = evalEpisodes
+        options.randomEpisodes = randomEpisodes
+        let progress = ProgressLine(enabled: !quiet)
+        progress.note("edge-ctl: training on the simulated \(rig.rawValue) rig, seed \(seed), up to \(maxRealSteps) real steps; SIMD: \(simdPathSummary)")
+        let summary: TrainingSummary
+        do {
+            summary = try trainOnSimulator(rig: rig, knownReward: knownReward, options: options,
+                                           hyperparameters: h, observer: progress)
+        } catch {
+            progress.finish()
+            throw RuntimeError(error.message)
+        }
+        progress.finish()
+        if json {
+            print(summary.jsonText)
+        } else {
+            print(summary.text)
+        }
+    }
+}
+
+extension RigKind: ExpressibleByArgument {}
+
+/// An error that ends a command with a one-line message and exit code 1.
+struct RuntimeError: Error, CustomStringConvertible {
+    let description: String
+    init(_ description: String) { self.description = description }
 }

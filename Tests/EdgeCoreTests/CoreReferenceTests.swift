@@ -57,10 +57,11 @@ func checkFixtureCase<A: Activation>(_: A.Type, _ expected: CoreReferenceFixture
                   "rebuilt inputs equal the script's")
 
     let ref = ReferenceMLP(net)
-    var largestRelativeError = 0.0
-    func compare(_ computed: Float, _ expected: Double, bound: Double, _ what: @autoclosure () -> String) {
-        check.check(Double(computed), expected, tolerance: max(1e-5 * abs(expected), 2 * bound), what())
-        largestRelativeError = max(largestRelativeError, abs(Double(computed) - expected) / abs(expected))
+    var largestRelativeError = (error: 0.0, at: "")
+    func compare(_ computed: Float, _ expected: Double, bound: Double, _ what: String) {
+        check.check(Double(computed), expected, tolerance: max(1e-5 * abs(expected), 2 * bound), what)
+        let relative = abs(Double(computed) - expected) / abs(expected)
+        if relative > largestRelativeError.error { largestRelativeError = (relative, "\(what) = \(expected)") }
     }
 
     net.parameters.zeroGrads()
@@ -107,7 +108,7 @@ func checkFixtureCase<A: Activation>(_: A.Type, _ expected: CoreReferenceFixture
         check.check(Double(v), p.afterAdam, tolerance: 2 * floatRoundoff * abs(p.afterAdam) + 1e-5 * 1e-3,
                     "after Adam layer \(p.layer) \(p.input.map { "w[\($0)]" } ?? "b")[\(p.output)]")
     }
-    logMeasurement("fixture \(A.name): largest relative error of outputs and gradients \(largestRelativeError)")
+    logMeasurement("fixture \(A.name): largest relative error of outputs and gradients \(largestRelativeError.error) at \(largestRelativeError.at)")
     return check
 }
 

@@ -45,6 +45,8 @@ func selectSlots(_ slots: [ParameterSlot], perGroup: Int?, seed: UInt64) -> [Par
 struct FiniteDifferenceResult {
     var check: ToleranceCheck
     /// Perturbations after which a ReLU pre-activation changed sign or came within its error bound of 0.
+    /// Checking both ends of each perturbation suffices: while no hidden unit switches, every
+    /// pre-activation is linear in the perturbed quantity, so none can cross 0 and come back between them.
     var kinkCrossings = 0
     var largestTolerance = 0.0
     var largestGradient = 0.0

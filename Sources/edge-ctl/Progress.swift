@@ -1,0 +1,69 @@
+import EdgeCore
+import EdgeRuntime
+import Foundation
+
+let simdPathSummary = String(simdPath.split(separator: ",").first ?? "")
+
+/// The live progress line on standard error: redrawn in place on a terminal, one line per iteration
+/// otherwise (logs, CI).
+final class ProgressLine: TrainingObserver {
+    let enabled: Bool
+    let terminal = isatty(2) != 0
+    private var drawn = false
+
+    init(enabled: Bool) { self.enabled = enabled }
+
+    func note(_ text: String) {
+        guard enabled else { return }
+        FileHandle.standardError.write(Data((text + "\n").utf8))
+    }
+
+    func iterationFinished(_ s: IterationStats, options: TrainingOptions) {
+        guard enabled else { return }
+        let i = s.improvement
+        let line = String(format: "iter %3d  real steps %5d/%d  model NLL %7.3f  imagined return %8.1f  eval return %8.1f ± %6.1f  %6.1f s",
+                          s.iteration, s.realSteps, options.maxRealSteps, i.dynamicsFit.holdoutLoss,
+                          i.imaginedReturn, s.evaluationMean, s.evaluationStd, s.elapsedSeconds)
+        if terminal {
+            FileHandle.standardError.write(Data(("\r\u{1B}[2K" + line).utf8))
+            drawn = true
+        } else {
+            FileHandle.standardError.write(Data((line + "\n").utf8))
+        }
+    }
+
+    func finish() {
+        if drawn { FileHandle.standardError.write(Data("\n".utf8)); drawn = false }
+    }
+}
+
+extension TrainingSummary {
+    var text: String {
+        var lines: [String] = []
+        lines.append(String(format: "rig %@, seed %llu: %d real steps in %d iterations, %.1f s",
+                            rig.rawValue, seed, realSteps, iterations, wallSeconds))
+        lines.append(String(format: "evaluation return %.1f ± %.1f over %d episodes (true state, deterministic policy)",
+                            evaluationMean, evaluationStd, evaluationEpisodes))
+        lines.append(String(format: "time: model fitting %.1f s, imagination %.1f s, PPO %.1f s, evaluation %.1f s, real episodes %.1f s",
+                            fitSeconds, imaginationSeconds, ppoSeconds, evaluationSeconds, collectionSeconds))
+        return lines.joined(separator: "\n")
+    }
+
+    var jsonText: String {
+        var object: [String: Any] = [
+            "rig": rig.rawValue, "seed": seed, "real_steps": realSteps, "iterations": iterations,
+            "eval_return_mean": Double(evaluationMean), "eval_return_std": Double(evaluationStd),
+            "eval_episodes": evaluationEpisodes, "wall_seconds": wallSeconds,
+            "seconds": ["model_fitting": fitSeconds, "imagination": imaginationSeconds, "ppo": ppoSeconds,
+                        "evaluation": evaluationSeconds, "real_episodes": collectionSeconds],
+        ]
+        object["curve"] = curve.map { s -> [String: Any] in
+            ["iteration": s.iteration, "real_steps": s.realSteps, "episode_return": Double(s.episodeReturn),
+             "eval_return_mean": Double(s.evaluationMean), "eval_return_std": Double(s.evaluationStd),
+             "imagined_return": Double(s.improvement.imaginedReturn),
+             "model_holdout_nll": s.improvement.dynamicsFit.holdoutLoss, "elapsed_seconds": s.elapsedSeconds]
+        }
+        let data = try! JSONSerialization.data(withJSONObject: object, options: [.sortedKeys])
+        return String(decoding: data, as: UTF8.self)
+    }
+}
