@@ -37,6 +37,7 @@ let package = Package(
     products: [
         .executable(name: "edge-ctl", targets: ["edge-ctl"]),
         .executable(name: "edge-core-check", targets: ["EdgeCoreCheck"]),
+        .executable(name: "edge-ctl-board", targets: ["EdgeCtlBoard"]),
         .library(name: "EdgeCore", targets: ["EdgeCore"]),
         .library(name: "EdgeLearning", targets: ["EdgeLearning"]),
         .library(name: "EdgeIO", targets: ["EdgeIO"]),
@@ -61,17 +62,24 @@ let package = Package(
                 dependencies: ["EdgeCore", "EdgeLearning", "EdgeIO", "FirmwareSim", "CEdgeSys"],
                 swiftSettings: settings),
         .executableTarget(name: "EdgeCoreCheck", dependencies: ["EdgeCore"], swiftSettings: settings),
+        .executableTarget(name: "EdgeCtlBoard",
+                          dependencies: ["EdgeRuntime", "EdgeIO", "EdgeLearning", "EdgeCore", "FirmwareSim", "CEdgeSys"],
+                          swiftSettings: settings),
 
         // Host only: Foundation and packages allowed.
+        // Counting malloc interposer (glibc): only for the runtime tests and the host CLI, never linked
+        // into every binary (it would fight a sanitizer's allocator).
+        .target(name: "CEdgeAllocCounter", cSettings: cTuning),
         .executableTarget(name: "edge-ctl",
-                          dependencies: ["EdgeRuntime",
+                          dependencies: ["EdgeRuntime", "CEdgeAllocCounter",
                                          .product(name: "ArgumentParser", package: "swift-argument-parser")],
                           swiftSettings: settings),
 
         .testTarget(name: "EdgeCoreTests", dependencies: ["EdgeCore"], swiftSettings: settings),
         .testTarget(name: "EdgeLearningTests", dependencies: ["EdgeLearning"], swiftSettings: settings),
         .testTarget(name: "EdgeIOTests", dependencies: ["EdgeIO", "FirmwareSim"], swiftSettings: settings),
-        .testTarget(name: "EdgeRuntimeTests", dependencies: ["EdgeRuntime"], swiftSettings: settings),
+        .testTarget(name: "EdgeRuntimeTests", dependencies: ["EdgeRuntime", "CEdgeAllocCounter"],
+                    swiftSettings: settings),
         .testTarget(name: "FirmwareSimTests", dependencies: ["FirmwareSim", "EdgeIO"], swiftSettings: settings),
     ]
 )

@@ -21,6 +21,20 @@ public struct RandomSource {
         s0 = splitmix(&x); s1 = splitmix(&x); s2 = splitmix(&x); s3 = splitmix(&x)
     }
 
+    /// The generator's whole state (four words of xoshiro256** plus the cached Gaussian), so a
+    /// checkpoint can resume the exact stream.
+    public var state: [UInt64] {
+        [s0, s1, s2, s3, UInt64(spareGaussian.bitPattern), hasSpare ? 1 : 0]
+    }
+
+    /// Restores a generator saved with `state`; nil if `state` is not six words or is all zero.
+    public init?(state: [UInt64]) {
+        guard state.count == 6, state[0] | state[1] | state[2] | state[3] != 0 else { return nil }
+        s0 = state[0]; s1 = state[1]; s2 = state[2]; s3 = state[3]
+        spareGaussian = Float(bitPattern: UInt32(truncatingIfNeeded: state[4]))
+        hasSpare = state[5] != 0
+    }
+
     /// The next 64 random bits.
     @inlinable
     public mutating func next() -> UInt64 {

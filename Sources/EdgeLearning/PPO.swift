@@ -21,9 +21,10 @@ public final class PPO<let Obs: Int, let Act: Int> {
     public let value: ValueFunction<Obs>
     public let hyperparameters: Hyperparameters
 
-    @usableFromInline let meanOptimizer: Adam
-    @usableFromInline let logStdOptimizer: Adam
-    @usableFromInline let valueOptimizer: Adam
+    /// The optimizers (public for checkpoints: their moments and step counts are saved and restored).
+    public let meanOptimizer: Adam
+    public let logStdOptimizer: Adam
+    public let valueOptimizer: Adam
     /// Largest minibatch in lanes, and how many imagined steps one update can take.
     @usableFromInline let minibatchLanes: Int
     @usableFromInline let stepCapacity: Int

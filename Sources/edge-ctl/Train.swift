@@ -39,6 +39,15 @@ struct Train: ParsableCommand {
     @Option(name: .customLong("random-episodes"), help: "Episodes of random actions before the policy acts.")
     var randomEpisodes: Int = 1
 
+    @Option(help: "Data directory for transitions and checkpoints (default: a new run-NNN under $XDG_STATE_HOME/edge-ctl/<rig>, or the latest one with --resume).")
+    var data: String?
+
+    @Flag(help: "Continue the run in the data directory from its last checkpoint, keeping every synced transition.")
+    var resume = false
+
+    @Flag(help: "Run collection and learning in lockstep (deterministic). The simulator always does today; the asynchronous learner is for hardware.")
+    var lockstep = false
+
     @Flag(name: .customLong("known-reward"), help: "Imagine with the rig's known reward function instead of learning r_phi.")
     var knownReward = false
 
@@ -95,8 +104,16 @@ struct Train: ParsableCommand {
         options.maxRealSteps = maxRealSteps
         options.evaluationEpisodes = evalEpisodes
         options.randomEpisodes = randomEpisodes
+        let root = DataDirectory.defaultRoot()
+        let directory = data ?? (resume ? DataDirectory.latestRun(root: root, rig: rig) : nil)
+            ?? DataDirectory.newRun(root: root, rig: rig)
+        if resume && !FileManager.default.fileExists(atPath: directory) {
+            throw RuntimeError("nothing to resume: \(directory) does not exist")
+        }
+        options.dataDirectory = directory
+        options.resume = resume
         let progress = ProgressLine(enabled: !quiet)
-        progress.note("edge-ctl: training on the simulated \(rig.rawValue) rig, seed \(seed), up to \(maxRealSteps) real steps; SIMD: \(simdPathSummary)")
+        progress.note("edge-ctl: \(resume ? "resuming" : "training") on the simulated \(rig.rawValue) rig, seed \(seed), up to \(maxRealSteps) real steps; data in \(directory); SIMD: \(simdPathSummary)")
         let summary: TrainingSummary
         do {
             summary = try trainOnSimulator(rig: rig, knownReward: knownReward, options: options,
@@ -106,6 +123,17 @@ struct Train: ParsableCommand {
             throw RuntimeError(error.message)
         }
         progress.finish()
+        if summary.recoveredRecords > 0 || summary.droppedTailBytes > 0 {
+            progress.note("recovered \(summary.recoveredRecords) transitions from \(directory)/transitions.log" +
+                          (summary.droppedTailBytes > 0 ? " (dropped a torn tail of \(summary.droppedTailBytes) bytes)" : ""))
+        }
+        let curvePath = directory + "/learning-curve.svg"
+        do {
+            try summary.learningCurvePlot.write(to: curvePath)
+            progress.note("wrote \(curvePath)")
+        } catch {
+            progress.note("warning: \(error.message)")
+        }
         if json {
             print(summary.jsonText)
         } else {

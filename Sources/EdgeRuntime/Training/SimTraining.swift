@@ -1,3 +1,4 @@
+import EdgeCore
 import EdgeIO
 import EdgeLearning
 
@@ -12,10 +13,10 @@ public typealias CartPoleTrainer<Reward: RewardFunction> = Trainer<CartPolePlant
 public func trainOnSimulator<Observer: TrainingObserver>(
     rig: RigKind, knownReward: Bool, options: TrainingOptions, hyperparameters: Hyperparameters,
     observer: Observer
-) throws(LineError) -> TrainingSummary {
+) throws(TrainingError) -> TrainingSummary {
     func run<Plant: SimPlant, let Obs: Int, let Act: Int, let ObsAct: Int, let Obs2: Int>(
         _ plant: Plant.Type, _ shapes: Trainer<Plant, Obs, Act, ObsAct, Obs2, KnownReward<Plant>>.Type
-    ) throws(LineError) -> TrainingSummary {
+    ) throws(TrainingError) -> TrainingSummary {
         let models = hyperparameters.models
         if knownReward {
             let trainer = try Trainer<Plant, Obs, Act, ObsAct, Obs2, KnownReward<Plant>>(

@@ -1,0 +1,54 @@
+// edge-ctl for the board: the host CLI's commands and flags in Embedded Swift, so one static aarch64
+// executable with no Swift runtime runs on a Raspberry Pi (built by boards/build, DESIGN section 8).
+import CEdgeSys
+
+/// The top level: picks the command (`train` when the first word is a flag, as on the host, so
+/// `edge-ctl --sim` trains), runs it, prints its output or its one-line error, and sets the exit status.
+@main
+struct EdgeCtlBoard {
+    static let spec = CommandSpec(
+        path: "edge-ctl",
+        abstract: "A learning controller for ARM Linux boards: learns a dynamics model on the device and improves its policy with PPO in imagination.",
+        subcommands: [("train", TrainCommand.spec.abstract + " (default)"),
+                      ("run", PendingCommands.specs[0].abstract),
+                      ("eval", PendingCommands.specs[1].abstract),
+                      ("bench", BenchCommand.spec.abstract),
+                      ("boards", BoardsCommand.spec.abstract),
+                      ("info", PendingCommands.specs[2].abstract),
+                      ("help", "Show help for a command.")],
+        discussion: "This is the board binary (Embedded Swift): the same commands and flags as the host CLI; run, eval and info arrive with the runtime.")
+
+    static func main() {
+        let words = (1..<Int(edge_argument_count())).map { String(cString: edge_argument(Int32($0))!) }
+        do {
+            print(try run(words[...]), terminator: "")
+        } catch {
+            printError(error.message)
+            exitProcess(error.status)
+        }
+    }
+
+    static func run(_ words: ArraySlice<String>) throws(CommandFailure) -> String {
+        guard let first = words.first else { return try TrainCommand.run(words) }
+        let rest = words.dropFirst()
+        switch first {
+        case "-h", "--help": return spec.helpText
+        case "help": return try help(rest)
+        case "train": return try TrainCommand.run(rest)
+        case "bench": return try BenchCommand.run(rest)
+        case "boards": return try BoardsCommand.run(rest)
+        default:
+            if let pending = PendingCommands.specs.first(where: { $0.path == "edge-ctl " + first }) {
+                return try PendingCommands.run(pending, rest)
+            }
+            if first.hasPrefix("-") { return try TrainCommand.run(words) }
+            throw spec.usageError("unknown command '\(first)'")
+        }
+    }
+
+    /// `edge-ctl help [COMMAND]`: the same text as `edge-ctl COMMAND --help`.
+    static func help(_ words: ArraySlice<String>) throws(CommandFailure) -> String {
+        if words.isEmpty { return spec.helpText }
+        return try run(words + ["--help"])
+    }
+}

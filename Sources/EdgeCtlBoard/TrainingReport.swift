@@ -1,0 +1,105 @@
+import EdgeCore
+import EdgeRuntime
+
+/// The SIMD path's first clause, for the start line (the host prints the same).
+let simdPathSummary = String(simdPath.utf8.split(separator: UInt8(ascii: ",")).first.map { String(decoding: $0, as: UTF8.self) } ?? "")
+
+/// Progress on standard error, one plain line per iteration (a board's log or a serial console has no
+/// use for the host's redrawn line). Numbers are formatted by hand: Embedded Swift has no `String(format:)`.
+final class ProgressLines: TrainingObserver {
+    let enabled: Bool
+
+    init(enabled: Bool) { self.enabled = enabled }
+
+    func note(_ text: String) {
+        if enabled { printError(text) }
+    }
+
+    func iterationFinished(_ s: IterationStats, options: TrainingOptions) {
+        guard enabled else { return }
+        var line = "iter " + padLeft("\(s.iteration)", 3)
+        line += "  real steps " + padLeft("\(s.realSteps)", 5) + "/\(options.maxRealSteps)"
+        line += "  model NLL " + padLeft(fixed(Double(s.improvement.dynamicsFit.holdoutLoss), decimals: 3), 7)
+        line += "  imagined return " + padLeft(fixed(Double(s.improvement.imaginedReturn), decimals: 1), 8)
+        line += "  eval return " + padLeft(fixed(Double(s.evaluationMean), decimals: 1), 8)
+        line += " ± " + padLeft(fixed(Double(s.evaluationStd), decimals: 1), 6)
+        line += "  " + padLeft(fixed(s.elapsedSeconds, decimals: 1), 6) + " s"
+        printError(line)
+    }
+}
+
+extension TrainingSummary {
+    /// The host's text summary, line for line.
+    var text: String {
+        "rig \(rig.rawValue), seed \(seed): \(realSteps) real steps in \(iterations) iterations, "
+            + fixed(wallSeconds, decimals: 1) + " s\n"
+            + "evaluation return " + fixed(Double(evaluationMean), decimals: 1) + " ± "
+            + fixed(Double(evaluationStd), decimals: 1)
+            + " over \(evaluationEpisodes) episodes (true state, deterministic policy)\n"
+            + "time: model fitting " + fixed(fitSeconds, decimals: 1) + " s, imagination "
+            + fixed(imaginationSeconds, decimals: 1) + " s, PPO " + fixed(ppoSeconds, decimals: 1)
+            + " s, evaluation " + fixed(evaluationSeconds, decimals: 1) + " s, real episodes "
+            + fixed(collectionSeconds, decimals: 1) + " s"
+    }
+
+    /// The host's `--json` object: the same keys, sorted as the host sorts them.
+    var jsonText: String {
+        var curveItems: [String] = []
+        for s in curve {
+            var item = JSONObject()
+            item.number("elapsed_seconds", s.elapsedSeconds)
+            item.number("episode_return", Double(s.episodeReturn))
+            item.number("eval_return_mean", Double(s.evaluationMean))
+            item.number("eval_return_std", Double(s.evaluationStd))
+            item.number("imagined_return", Double(s.improvement.imaginedReturn))
+            item.integer("iteration", s.iteration)
+            item.number("model_holdout_nll", Double(s.improvement.dynamicsFit.holdoutLoss))
+            item.integer("real_steps", s.realSteps)
+            curveItems.append(item.text)
+        }
+        var seconds = JSONObject()
+        seconds.number("evaluation", evaluationSeconds)
+        seconds.number("imagination", imaginationSeconds)
+        seconds.number("model_fitting", fitSeconds)
+        seconds.number("ppo", ppoSeconds)
+        seconds.number("real_episodes", collectionSeconds)
+
+        var object = JSONObject()
+        object.raw("curve", "[" + curveItems.joined(separator: ",") + "]")
+        object.integer("eval_episodes", evaluationEpisodes)
+        object.number("eval_return_mean", Double(evaluationMean))
+        object.number("eval_return_std", Double(evaluationStd))
+        object.integer("iterations", iterations)
+        object.integer("real_steps", realSteps)
+        object.string("rig", rig.rawValue)
+        object.raw("seconds", seconds.text)
+        object.raw("seed", "\(seed)")
+        object.number("wall_seconds", wallSeconds)
+        return object.text
+    }
+}
+
+/// A JSON object written key by key, in the order given (no Foundation on the board). Numbers get 9
+/// significant digits (enough to round-trip a Float); non-finite numbers become `null`.
+struct JSONObject {
+    private var members: [String] = []
+
+    mutating func raw(_ key: String, _ json: String) {
+        members.append("\"" + key + "\":" + json)
+    }
+
+    mutating func integer(_ key: String, _ value: Int) {
+        raw(key, "\(value)")
+    }
+
+    mutating func number(_ key: String, _ value: Double) {
+        raw(key, value.isFinite ? formatFloat(value, digits: 9) : "null")
+    }
+
+    /// `value` must need no escaping (rig names, board names).
+    mutating func string(_ key: String, _ value: String) {
+        raw(key, "\"" + value + "\"")
+    }
+
+    var text: String { "{" + members.joined(separator: ",") + "}" }
+}

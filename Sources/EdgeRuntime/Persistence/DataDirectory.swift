@@ -1,0 +1,75 @@
+import CEdgeSys
+import EdgeIO
+
+/// Where a run keeps what must survive it: `transitions.log` (every real transition, append-only) and
+/// `checkpoint.bin` (everything learned, replaced atomically after each iteration).
+public struct DataDirectory {
+    public let path: String
+
+    public init(path: String) { self.path = path }
+
+    public var transitionsPath: String { FileSystem.join(path, "transitions.log") }
+    public var checkpointPath: String { FileSystem.join(path, "checkpoint.bin") }
+
+    public var hasCheckpoint: Bool { FileSystem.exists(checkpointPath) }
+
+    /// `$XDG_STATE_HOME/edge-ctl`, else `$HOME/.local/state/edge-ctl`, else `./edge-ctl-data`.
+    public static func defaultRoot() -> String {
+        if let state = environment("XDG_STATE_HOME"), !state.isEmpty { return FileSystem.join(state, "edge-ctl") }
+        if let home = environment("HOME"), !home.isEmpty { return FileSystem.join(home, ".local/state/edge-ctl") }
+        return "edge-ctl-data"
+    }
+
+    /// `root/<rig>/run-NNN` for the first NNN not yet used (a new run never touches an old one).
+    public static func newRun(root: String, rig: RigKind) -> String {
+        var n = 1
+        while FileSystem.exists(runPath(root: root, rig: rig, number: n)) { n += 1 }
+        return runPath(root: root, rig: rig, number: n)
+    }
+
+    /// The highest-numbered existing run of `rig` under `root`, if any.
+    public static func latestRun(root: String, rig: RigKind) -> String? {
+        var n = 1
+        var latest: String? = nil
+        while FileSystem.exists(runPath(root: root, rig: rig, number: n)) {
+            latest = runPath(root: root, rig: rig, number: n)
+            n += 1
+        }
+        return latest
+    }
+
+    static func runPath(root: String, rig: RigKind, number: Int) -> String {
+        let digits = number < 10 ? "00\(number)" : number < 100 ? "0\(number)" : "\(number)"
+        return FileSystem.join(FileSystem.join(root, rig.rawValue), "run-" + digits)
+    }
+
+    static func environment(_ name: String) -> String? {
+        guard let value = name.withCString({ edge_getenv($0) }) else { return nil }
+        return String(cString: value)
+    }
+}
+
+/// The record layout of `transitions.log`: obs, action, reward, next obs (little-endian Float32),
+/// terminal flag (u8), episode (u32).
+public enum TransitionRecord {
+    /// Identifies the record layout: format version, rig and sizes, so a log is never read as another rig's.
+    public static func schema(rig: RigKind, observations: Int, actions: Int) -> UInt32 {
+        let rigCode: UInt32 = rig == .pendulum ? 1 : rig == .motor ? 2 : 3
+        return 0x0100_0000 | rigCode << 16 | UInt32(observations) << 8 | UInt32(actions)
+    }
+
+    public static func encode(obs: UnsafePointer<Float>, action: UnsafePointer<Float>, reward: Float,
+                              nextObs: UnsafePointer<Float>, terminal: Bool, episode: Int,
+                              observations: Int, actions: Int) -> [UInt8] {
+        var w = ByteWriter(capacity: 4 * (2 * observations + actions + 1) + 5)
+        for d in 0..<observations { w.f32(obs[d]) }
+        for d in 0..<actions { w.f32(action[d]) }
+        w.f32(reward)
+        for d in 0..<observations { w.f32(nextObs[d]) }
+        w.u8(terminal ? 1 : 0)
+        w.u32(UInt32(truncatingIfNeeded: episode))
+        return w.bytes
+    }
+
+    public static func size(observations: Int, actions: Int) -> Int { 4 * (2 * observations + actions + 1) + 5 }
+}
