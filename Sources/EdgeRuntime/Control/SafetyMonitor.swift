@@ -184,13 +184,14 @@ public final class SafetyMonitor {
         let newOverflow = overflowSigns != previousOverflowSigns
         let newStuckRuns = stuckRuns > previousStuckRuns
 
-        let windowErrors = errorWindow.add(newErrors)
-        if windowErrors > limits.maxSensorErrorsPerWindow {
-            latch(.sensorErrorRate(errors: windowErrors, windowNs: Int64(windowSteps) * periodNs))
-        }
+        // An overflow also shows as glitches (the burst that filled the queue): name it first.
         let overflowSteps = overflowWindow.add(newOverflow ? 1 : 0)
         if overflowSteps > limits.maxOverflowStepsPerWindow {
             latch(.eventOverflow(steps: overflowSteps))
+        }
+        let windowErrors = errorWindow.add(newErrors)
+        if windowErrors > limits.maxSensorErrorsPerWindow {
+            latch(.sensorErrorRate(errors: windowErrors, windowNs: Int64(windowSteps) * periodNs))
         }
 
         // The shaft must move under a commanded drive, unless a limit switch is holding it.

@@ -72,4 +72,70 @@ public enum TransitionRecord {
     }
 
     public static func size(observations: Int, actions: Int) -> Int { 4 * (2 * observations + actions + 1) + 5 }
+
+    /// The rig and sizes a schema stands for, or nil for a schema this build does not write.
+    public static func decode(schema: UInt32) -> (rig: RigKind, observations: Int, actions: Int)? {
+        guard schema >> 24 == 1 else { return nil }
+        let rig: RigKind
+        switch (schema >> 16) & 0xFF {
+        case 1: rig = .pendulum
+        case 2: rig = .motor
+        case 3: rig = .cartpole
+        default: return nil
+        }
+        return (rig, Int((schema >> 8) & 0xFF), Int(schema & 0xFF))
+    }
+}
+
+/// What a data directory holds (`edge-ctl info`), read without changing anything.
+public struct DataSummary {
+    public var path = ""
+    public var rig: RigKind? = nil
+    public var datasetRecords = 0
+    public var tornTailBytes = 0
+    public var hasCheckpoint = false
+    public var checkpointIteration = 0
+    public var checkpointSeed: UInt64 = 0
+    public var checkpointRealSteps = 0
+    public var evaluationMean: Double? = nil
+    public var evaluationStd: Double? = nil
+    public var checkpointBytes = 0
+    public init() {}
+}
+
+extension DataDirectory {
+    /// Reads the log and checkpoint fully (CRCs checked); any damage is an error naming the file.
+    public func summary() throws(FileError) -> DataSummary {
+        var s = DataSummary()
+        s.path = path
+        if FileSystem.exists(transitionsPath) {
+            let log = try RecordLog.inspect(path: transitionsPath)
+            guard let decoded = TransitionRecord.decode(schema: log.schema) else {
+                throw FileError(path: transitionsPath, operation: "read", code: 0, detail: "unknown record schema \(log.schema)")
+            }
+            s.rig = decoded.rig
+            s.datasetRecords = log.records
+            s.tornTailBytes = log.tornBytes
+        }
+        if hasCheckpoint {
+            let bytes = try FileHandle(path: checkpointPath, mode: .read).readAll()
+            let r = CheckpointReader(try Checkpoint.decode(bytes, path: checkpointPath), path: checkpointPath)
+            s.hasCheckpoint = true
+            s.checkpointBytes = bytes.count
+            guard let decoded = TransitionRecord.decode(schema: UInt32(truncatingIfNeeded: try r.integer("run.rig"))) else {
+                throw r.failure("names an unknown rig")
+            }
+            if let rig = s.rig, rig != decoded.rig {
+                throw r.failure("is for the \(decoded.rig.rawValue) rig but the transitions are from the \(rig.rawValue) rig")
+            }
+            s.rig = decoded.rig
+            s.checkpointIteration = Int(try r.integer("run.iteration"))
+            s.checkpointSeed = UInt64(bitPattern: try r.integer("run.seed"))
+            let steps = try r.integers("curve.realSteps")
+            s.checkpointRealSteps = Int(steps.last ?? 0)
+            s.evaluationMean = try r.doubles("curve.evalMean").last
+            s.evaluationStd = try r.doubles("curve.evalStd").last
+        }
+        return s
+    }
 }

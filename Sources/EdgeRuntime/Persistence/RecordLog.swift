@@ -40,7 +40,6 @@ public final class RecordLog {
         file = try FileHandle(path: path, mode: .readWrite)
         let bytes = try file.readAll()
         let header = Self.header(schema: schema)
-        var validEnd = Self.headerSize
         if bytes.count < Self.headerSize {
             // Empty, or a header torn during creation: start afresh if what is there matches the header.
             guard bytes.elementsEqual(header.prefix(bytes.count)) else {
@@ -51,44 +50,62 @@ public final class RecordLog {
             try file.sync()
             truncatedBytes = bytes.count
         } else {
-            guard bytes[0..<8].elementsEqual("EDGELOG1".utf8) else {
-                throw FileError(path: path, operation: "read", code: 0, detail: "not an edge-ctl dataset log (bad magic)")
-            }
-            var r = ByteReader(bytes, offset: 8)
-            let version = r.u32(), fileSchema = r.u32()
-            guard version == Self.formatVersion else {
-                throw FileError(path: path, operation: "read", code: 0,
-                                detail: "dataset log format version \(version), this build reads version \(Self.formatVersion)")
-            }
-            guard fileSchema == schema else {
-                throw FileError(path: path, operation: "read", code: 0,
-                                detail: "dataset log holds records of schema \(fileSchema), this run writes schema \(schema) (another rig or observation size): use another --data directory")
-            }
-            var count = 0
-            while r.remaining >= 8 {
-                let length = Int(r.u32()), crc = r.u32()
-                guard length <= Self.maximumRecordSize, length <= r.remaining else { break }
-                let start = r.offset
-                let intact = bytes.withUnsafeBytes { raw in
-                    let payload = UnsafeRawBufferPointer(rebasing: raw[start..<(start + length)])
-                    guard CRC32.of(payload) == crc else { return false }
-                    visit(payload)
-                    return true
-                }
-                guard intact else { break }
-                r.skip(length)
-                count += 1
-                validEnd = r.offset
-            }
-            recordCount = count
-            syncedRecordCount = count
-            truncatedBytes = bytes.count - validEnd
+            let scan = try Self.scan(bytes, path: path, expectedSchema: schema, visit: visit)
+            recordCount = scan.records
+            syncedRecordCount = scan.records
+            truncatedBytes = bytes.count - scan.validEnd
             if truncatedBytes > 0 {
-                try file.truncate(to: validEnd)
+                try file.truncate(to: scan.validEnd)
                 try file.sync()
             }
         }
         try file.seekToEnd()
+    }
+
+    /// What a log holds, read without changing the file: its schema, intact records and torn-tail bytes.
+    public static func inspect(path: String) throws(FileError) -> (schema: UInt32, records: Int, tornBytes: Int) {
+        let bytes = try FileHandle(path: path, mode: .read).readAll()
+        guard bytes.count >= headerSize else {
+            throw FileError(path: path, operation: "read", code: 0, detail: "not an edge-ctl dataset log (too short)")
+        }
+        let scan = try Self.scan(bytes, path: path, expectedSchema: nil) { _ in }
+        return (scan.schema, scan.records, bytes.count - scan.validEnd)
+    }
+
+    /// Checks the header and walks the records up to the first short or corrupt one.
+    static func scan(_ bytes: [UInt8], path: String, expectedSchema: UInt32?,
+                     visit: (UnsafeRawBufferPointer) -> Void) throws(FileError) -> (schema: UInt32, records: Int, validEnd: Int) {
+        guard bytes[0..<8].elementsEqual("EDGELOG1".utf8) else {
+            throw FileError(path: path, operation: "read", code: 0, detail: "not an edge-ctl dataset log (bad magic)")
+        }
+        var r = ByteReader(bytes, offset: 8)
+        let version = r.u32(), fileSchema = r.u32()
+        guard version == formatVersion else {
+            throw FileError(path: path, operation: "read", code: 0,
+                            detail: "dataset log format version \(version), this build reads version \(formatVersion)")
+        }
+        if let expectedSchema, fileSchema != expectedSchema {
+            throw FileError(path: path, operation: "read", code: 0,
+                            detail: "dataset log holds records of schema \(fileSchema), this run writes schema \(expectedSchema) (another rig or observation size): use another --data directory")
+        }
+        var count = 0
+        var validEnd = headerSize
+        while r.remaining >= 8 {
+            let length = Int(r.u32()), crc = r.u32()
+            guard length <= maximumRecordSize, length <= r.remaining else { break }
+            let start = r.offset
+            let intact = bytes.withUnsafeBytes { raw in
+                let payload = UnsafeRawBufferPointer(rebasing: raw[start..<(start + length)])
+                guard CRC32.of(payload) == crc else { return false }
+                visit(payload)
+                return true
+            }
+            guard intact else { break }
+            r.skip(length)
+            count += 1
+            validEnd = r.offset
+        }
+        return (fileSchema, count, validEnd)
     }
 
     /// Buffers one record; it reaches the disk at the next `sync()`.

@@ -2,37 +2,82 @@ import EdgeCore
 import EdgeIO
 import EdgeLearning
 
-/// The agent shapes of each simulated plant (Swift's integer generics cannot compute Obs + Act, so
-/// each plant's four sizes are spelled out once, here).
-public typealias PendulumTrainer<Reward: RewardFunction> = Trainer<PendulumPlant, 3, 1, 4, 6, Reward>
-public typealias MotorTrainer<Reward: RewardFunction> = Trainer<MotorPlant, 2, 1, 3, 4, Reward>
-public typealias CartPoleTrainer<Reward: RewardFunction> = Trainer<CartPolePlant, 5, 1, 6, 10, Reward>
+/// Something to do with a trainer for whichever simulated plant the user picked. The rig is chosen at
+/// run time but every network shape is a type parameter, so commands are written once as a visitor and
+/// `withSimTrainer` instantiates the right specialization.
+public protocol SimTrainerVisitor {
+    associatedtype Result
+    func visit<Plant: SimPlant, let Obs: Int, let Act: Int, let ObsAct: Int, let Obs2: Int, Reward: RewardFunction>(
+        _ trainer: Trainer<Plant, Obs, Act, ObsAct, Obs2, Reward>) throws(TrainingError) -> Result
+}
 
-/// Trains on the simulated `rig` and returns the summary. Shared by the host CLI and the board binary.
+/// Builds the trainer for the simulated `rig` (agent shapes spelled out once here: Swift's integer
+/// generics cannot compute Obs + Act) and hands it to `visitor`.
 /// - Parameter knownReward: imagine with the rig's known task reward instead of the learned r_φ.
-public func trainOnSimulator<Observer: TrainingObserver>(
+public func withSimTrainer<Visitor: SimTrainerVisitor>(
     rig: RigKind, knownReward: Bool, options: TrainingOptions, hyperparameters: Hyperparameters,
-    observer: Observer
-) throws(TrainingError) -> TrainingSummary {
-    func run<Plant: SimPlant, let Obs: Int, let Act: Int, let ObsAct: Int, let Obs2: Int>(
+    _ visitor: Visitor
+) throws(TrainingError) -> Visitor.Result {
+    func make<Plant: SimPlant, let Obs: Int, let Act: Int, let ObsAct: Int, let Obs2: Int>(
         _ plant: Plant.Type, _ shapes: Trainer<Plant, Obs, Act, ObsAct, Obs2, KnownReward<Plant>>.Type
-    ) throws(TrainingError) -> TrainingSummary {
+    ) throws(TrainingError) -> Visitor.Result {
         let models = hyperparameters.models
         if knownReward {
             let trainer = try Trainer<Plant, Obs, Act, ObsAct, Obs2, KnownReward<Plant>>(
                 options: options, hyperparameters: hyperparameters) { _ in (KnownReward<Plant>(), nil) }
-            return try trainer.run(observer: observer)
+            return try visitor.visit(trainer)
         }
         let trainer = try Trainer<Plant, Obs, Act, ObsAct, Obs2, RewardModel<Obs, Act, ObsAct>>(
             options: options, hyperparameters: hyperparameters) { rng in
             let model = RewardModel<Obs, Act, ObsAct>(hyperparameters: models, rng: &rng)
             return (model, model)
         }
-        return try trainer.run(observer: observer)
+        return try visitor.visit(trainer)
     }
     switch rig {
-    case .pendulum: return try run(PendulumPlant.self, PendulumTrainer<KnownReward<PendulumPlant>>.self)
-    case .motor: return try run(MotorPlant.self, MotorTrainer<KnownReward<MotorPlant>>.self)
-    case .cartpole: return try run(CartPolePlant.self, CartPoleTrainer<KnownReward<CartPolePlant>>.self)
+    case .pendulum: return try make(PendulumPlant.self, Trainer<PendulumPlant, 3, 1, 4, 6, KnownReward<PendulumPlant>>.self)
+    case .motor: return try make(MotorPlant.self, Trainer<MotorPlant, 2, 1, 3, 4, KnownReward<MotorPlant>>.self)
+    case .cartpole: return try make(CartPolePlant.self, Trainer<CartPolePlant, 5, 1, 6, 10, KnownReward<CartPolePlant>>.self)
     }
+}
+
+/// Trains on the simulated `rig` and returns the summary. Shared by the host CLI and the board binary.
+public func trainOnSimulator<Observer: TrainingObserver>(
+    rig: RigKind, knownReward: Bool, options: TrainingOptions, hyperparameters: Hyperparameters,
+    observer: Observer
+) throws(TrainingError) -> TrainingSummary {
+    try withSimTrainer(rig: rig, knownReward: knownReward, options: options,
+                       hyperparameters: hyperparameters, TrainingRun(observer: observer))
+}
+
+struct TrainingRun<Observer: TrainingObserver>: SimTrainerVisitor {
+    let observer: Observer
+    func visit<Plant: SimPlant, let Obs: Int, let Act: Int, let ObsAct: Int, let Obs2: Int, Reward: RewardFunction>(
+        _ trainer: Trainer<Plant, Obs, Act, ObsAct, Obs2, Reward>) throws(TrainingError) -> TrainingSummary {
+        try trainer.run(observer: observer)
+    }
+}
+
+/// Evaluates the policy saved in `directory`'s checkpoint on the simulated rig: mean and standard
+/// deviation of the true return over `episodes` episodes from the evaluation starts of `seed`.
+public func evaluateCheckpoint(directory: String, rig: RigKind, episodes: Int, seed: UInt64)
+    throws(TrainingError) -> (mean: Float, std: Float) {
+    struct Evaluate: SimTrainerVisitor {
+        let path: String
+        let episodes: Int
+        func visit<Plant: SimPlant, let Obs: Int, let Act: Int, let ObsAct: Int, let Obs2: Int, Reward: RewardFunction>(
+            _ trainer: Trainer<Plant, Obs, Act, ObsAct, Obs2, Reward>) throws(TrainingError) -> (mean: Float, std: Float) {
+            do throws(FileError) {
+                let reader = CheckpointReader(try Checkpoint.read(from: path), path: path)
+                try trainer.agent.restorePolicy(from: reader)
+            } catch {
+                throw .file(error)
+            }
+            do throws(LineError) { return try trainer.evaluate(episodes: episodes) } catch { throw .line(error) }
+        }
+    }
+    var options = TrainingOptions()
+    options.seed = seed
+    return try withSimTrainer(rig: rig, knownReward: true, options: options, hyperparameters: Hyperparameters(),
+                              Evaluate(path: DataDirectory(path: directory).checkpointPath, episodes: episodes))
 }
