@@ -132,7 +132,14 @@ public final class ControlLoop<Clock: ControlClock> {
     /// Runs `steps` steps (or until `body` returns false or a stop signal arrives): wait for the
     /// deadline, `body`, `finishStep`. `body` gets the step's timing.
     public func run<Failure: Error>(
-        steps count: Int, pollEveryNs: Int64 = 0, poll: () throws(Failure) -> Void = {},
+        steps count: Int, _ body: (StepTiming) throws(Failure) -> Bool
+    ) throws(Failure) -> LoopExit {
+        try run(steps: count, pollEveryNs: 0, poll: { () throws(Failure) in }, body)
+    }
+
+    /// `run(steps:_:)`, calling `poll` every `pollEveryNs` while waiting for each deadline.
+    public func run<Failure: Error>(
+        steps count: Int, pollEveryNs: Int64, poll: () throws(Failure) -> Void,
         _ body: (StepTiming) throws(Failure) -> Bool
     ) throws(Failure) -> LoopExit {
         for _ in 0..<count {
