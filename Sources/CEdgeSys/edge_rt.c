@@ -10,6 +10,9 @@
 #include <string.h>
 #include <sys/mman.h>
 #include <unistd.h>
+#if !defined(__APPLE__)
+#include <sys/prctl.h>
+#endif
 
 // MARK: Scheduling, memory locking, affinity
 
@@ -29,10 +32,12 @@ __attribute__((noinline)) static void edge_rt_prefault_stack(void) {
 }
 #endif
 
-void edge_rt_enable(int32_t priority, int32_t cpu, int32_t lock_memory, edge_rt_status *status) {
+void edge_rt_enable(int32_t priority, int32_t cpu, int32_t lock_memory, int64_t timer_slack_ns,
+                    edge_rt_status *status) {
     status->scheduler = EDGE_RT_NOT_REQUESTED;
     status->memory_lock = EDGE_RT_NOT_REQUESTED;
     status->affinity = EDGE_RT_NOT_REQUESTED;
+    status->timer_slack = EDGE_RT_NOT_REQUESTED;
     if (priority > 0) {
         struct sched_param param;
         memset(&param, 0, sizeof param);
@@ -42,7 +47,11 @@ void edge_rt_enable(int32_t priority, int32_t cpu, int32_t lock_memory, edge_rt_
 #if defined(__APPLE__)
     if (lock_memory) status->memory_lock = ENOTSUP;
     if (cpu >= 0) status->affinity = ENOTSUP;
+    if (timer_slack_ns >= 0) status->timer_slack = ENOTSUP;
 #else
+    if (timer_slack_ns >= 0) {
+        status->timer_slack = prctl(PR_SET_TIMERSLACK, (unsigned long)timer_slack_ns, 0, 0, 0) == 0 ? 0 : errno;
+    }
     if (lock_memory) {
         status->memory_lock = mlockall(MCL_CURRENT | MCL_FUTURE) == 0 ? 0 : errno;
         if (status->memory_lock == 0) edge_rt_prefault_stack();

@@ -44,7 +44,7 @@ void edge_write_fd(int fd, const char *bytes, size_t length) {
 static int captured_argc;
 static char **captured_argv;
 
-#if defined(__linux__)
+#if !defined(__APPLE__)  // Linux, including the Embedded cross build (target aarch64-none-none-elf: no __linux__)
 // glibc calls constructors in .init_array with (argc, argv, envp).
 __attribute__((constructor)) static void edge_capture_arguments(int argc, char **argv, char **envp) {
     (void)envp;

@@ -163,9 +163,9 @@ struct ParsedArguments {
         return value
     }
 
-    /// The option as an unsigned 64-bit number, or `fallback` when absent.
-    func unsigned(_ name: String, default fallback: UInt64) throws(CommandFailure) -> UInt64 {
-        guard let text = string(name) else { return fallback }
+    /// The option as an unsigned 64-bit number, or nil when absent.
+    func unsigned(_ name: String) throws(CommandFailure) -> UInt64? {
+        guard let text = string(name) else { return nil }
         guard let value = UInt64(text) else {
             throw spec.usageError("the value '\(text)' of '\(name)' is not a whole number from 0 to \(UInt64.max)")
         }

@@ -36,9 +36,9 @@ enum BenchCommand {
         nanosecondsPerCall.removeFirst()  // warm-up
         nanosecondsPerCall.sort()
         return "policy_forward 4-64-64-1 tanh batch 1: median "
-            + formatFloat(nanosecondsPerCall[nanosecondsPerCall.count / 2], digits: 4) + " ns/call over "
-            + "\(runs) runs of \(calls) calls (min " + formatFloat(nanosecondsPerCall[0], digits: 4)
-            + ", max " + formatFloat(nanosecondsPerCall[nanosecondsPerCall.count - 1], digits: 4) + ")\n"
+            + fixed(nanosecondsPerCall[nanosecondsPerCall.count / 2], decimals: 1) + " ns/call over "
+            + "\(runs) runs of \(calls) calls (min " + fixed(nanosecondsPerCall[0], decimals: 1)
+            + ", max " + fixed(nanosecondsPerCall[nanosecondsPerCall.count - 1], decimals: 1) + ")\n"
             + "simd path: " + simdPath + "\n"
     }
 }

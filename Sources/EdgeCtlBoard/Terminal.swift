@@ -31,13 +31,6 @@ func printError(_ text: String) {
     }
 }
 
-/// libc's exit(3): flushes standard output and ends the process with `status`. Embedded Swift has no
-/// Glibc module and the C shim has no wrapper for it yet (requested as `edge_exit`), so it is declared
-/// here; `(Int32) -> Never` passes its one argument in the same register under the Swift and C calling
-/// conventions on aarch64 and x86-64.
-@_silgen_name("exit")
-func exitProcess(_ status: Int32) -> Never
-
 /// `value` with exactly `decimals` digits after the point, like printf's `%.Nf` (Embedded Swift cannot
 /// format floats, and `formatFloat` gives significant digits, not decimals).
 func fixed(_ value: Double, decimals: Int) -> String {

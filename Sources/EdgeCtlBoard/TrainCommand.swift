@@ -17,6 +17,9 @@ enum TrainCommand {
             .option("--max-real-steps", "max-real-steps", "Real plant steps at most. (default: 2000)"),
             .option("--eval-episodes", "eval-episodes", "Evaluation episodes after each iteration. (default: 10)"),
             .option("--random-episodes", "random-episodes", "Episodes of random actions before the policy acts. (default: 1)"),
+            .option("--data", "data", "Data directory for transitions and checkpoints (default: a new run-NNN under $XDG_STATE_HOME/edge-ctl/<rig>, or the latest one with --resume)."),
+            .flag("--resume", "Continue the run in the data directory from its last checkpoint, keeping every synced transition."),
+            .flag("--lockstep", "Run collection and learning in lockstep (deterministic). The simulator always does today; the asynchronous learner is for hardware."),
             .flag("--known-reward", "Imagine with the rig's known reward function instead of learning r_phi."),
             .option("--config", "config", "A file of hyperparameters, one 'key = value' per line (see --list-hyperparameters)."),
             .option("--set", "set", "Override one hyperparameter, e.g. --set horizon=50 (repeatable)."),
@@ -31,16 +34,14 @@ enum TrainCommand {
           edge-ctl train --sim --set horizon=50 --set models.ensembleSize=7
         """)
 
-    static let rigs: [(name: String, value: RigKind)] = RigKind.allCases.map { ($0.rawValue, $0) }
-
     /// Runs `edge-ctl train ARGUMENTS...`; returns the text for standard output.
     static func run(_ words: ArraySlice<String>) throws(CommandFailure) -> String {
         let arguments = try ParsedArguments(words, spec: spec)
         if arguments.wantsHelp { return spec.helpText }
 
         var options = TrainingOptions()
-        let rig = try arguments.choice("--rig", default: RigKind.pendulum, from: rigs)
-        options.seed = try arguments.unsigned("--seed", default: options.seed)
+        let rig = try arguments.choice("--rig", default: RigKind.pendulum, from: DataOptions.rigs)
+        options.seed = try arguments.unsigned("--seed") ?? options.seed
         options.iterations = try arguments.integer("--iterations", default: options.iterations, in: 1...Int.max)
         options.maxRealSteps = try arguments.integer("--max-real-steps", default: options.maxRealSteps, in: 1...Int.max)
         options.evaluationEpisodes = try arguments.integer("--eval-episodes", default: options.evaluationEpisodes, in: 0...Int.max)
@@ -51,14 +52,35 @@ enum TrainCommand {
         let hyperparameters = try Self.hyperparameters(arguments)
         if arguments.flag("--list-hyperparameters") { return hyperparameters.configText() }
 
+        let resume = arguments.flag("--resume")
+        let root = DataDirectory.defaultRoot()
+        let directory = arguments.string("--data") ?? (resume ? DataDirectory.latestRun(root: root, rig: rig) : nil)
+            ?? DataDirectory.newRun(root: root, rig: rig)
+        if resume && !FileSystem.exists(directory) {
+            throw CommandFailure("error: nothing to resume: \(directory) does not exist")
+        }
+        options.dataDirectory = directory
+        options.resume = resume
+
         let progress = ProgressLines(enabled: !arguments.flag("--quiet"))
-        progress.note("edge-ctl: training on the simulated \(rig.rawValue) rig, seed \(options.seed), up to \(options.maxRealSteps) real steps; SIMD: \(simdPathSummary)")
+        progress.note("edge-ctl: \(resume ? "resuming" : "training") on the simulated \(rig.rawValue) rig, seed \(options.seed), up to \(options.maxRealSteps) real steps; data in \(directory); SIMD: \(simdPathSummary)")
         let summary: TrainingSummary
         do {
             summary = try trainOnSimulator(rig: rig, knownReward: arguments.flag("--known-reward"), options: options,
                                            hyperparameters: hyperparameters, observer: progress)
         } catch {
             throw CommandFailure("error: " + error.message)
+        }
+        if summary.recoveredRecords > 0 || summary.droppedTailBytes > 0 {
+            progress.note("recovered \(summary.recoveredRecords) transitions from \(directory)/transitions.log"
+                          + (summary.droppedTailBytes > 0 ? " (dropped a torn tail of \(summary.droppedTailBytes) bytes)" : ""))
+        }
+        let curvePath = directory + "/learning-curve.svg"
+        do {
+            try summary.learningCurvePlot.write(to: curvePath)
+            progress.note("wrote \(curvePath)")
+        } catch {
+            progress.note("warning: " + error.message)
         }
         return arguments.flag("--json") ? summary.jsonText + "\n" : summary.text + "\n"
     }

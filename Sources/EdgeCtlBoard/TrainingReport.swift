@@ -1,4 +1,6 @@
 import EdgeCore
+import EdgeIO
+import EdgeLearning
 import EdgeRuntime
 
 /// The SIMD path's first clause, for the start line (the host prints the same).
@@ -65,7 +67,7 @@ extension TrainingSummary {
         seconds.number("real_episodes", collectionSeconds)
 
         var object = JSONObject()
-        object.raw("curve", "[" + curveItems.joined(separator: ",") + "]")
+        object.raw("curve", jsonArray(curveItems))
         object.integer("eval_episodes", evaluationEpisodes)
         object.number("eval_return_mean", Double(evaluationMean))
         object.number("eval_return_std", Double(evaluationStd))
@@ -73,33 +75,8 @@ extension TrainingSummary {
         object.integer("real_steps", realSteps)
         object.string("rig", rig.rawValue)
         object.raw("seconds", seconds.text)
-        object.raw("seed", "\(seed)")
+        object.integer("seed", seed)
         object.number("wall_seconds", wallSeconds)
         return object.text
     }
-}
-
-/// A JSON object written key by key, in the order given (no Foundation on the board). Numbers get 9
-/// significant digits (enough to round-trip a Float); non-finite numbers become `null`.
-struct JSONObject {
-    private var members: [String] = []
-
-    mutating func raw(_ key: String, _ json: String) {
-        members.append("\"" + key + "\":" + json)
-    }
-
-    mutating func integer(_ key: String, _ value: Int) {
-        raw(key, "\(value)")
-    }
-
-    mutating func number(_ key: String, _ value: Double) {
-        raw(key, value.isFinite ? formatFloat(value, digits: 9) : "null")
-    }
-
-    /// `value` must need no escaping (rig names, board names).
-    mutating func string(_ key: String, _ value: String) {
-        raw(key, "\"" + value + "\"")
-    }
-
-    var text: String { "{" + members.joined(separator: ",") + "}" }
 }

@@ -28,13 +28,15 @@ public final class GaussianPolicy<let Obs: Int, let Act: Int> {
     @usableFromInline let sampleInput: UnsafeMutablePointer<Float>              // one-sample [Obs]
 
     /// A policy for observations bounded by ±`observationBounds` and actions in [`actionLow`,
-    /// `actionHigh`], with σ = e^`initialLogStd` and a near-zero initial mean (last layer scaled by
-    /// `outputScale`). Allocates all memory the policy will use.
-    public init(observationBounds: [Float], actionLow: [Float], actionHigh: [Float],
-                initialLogStd: Float, outputScale: Float, maxLanes: Int, rng: inout RandomSource) {
+    /// `actionHigh`], with σ = e^`initialLogStd`, hidden weights of std `hiddenGain`/√fan-in and a
+    /// near-zero initial mean (last layer scaled by `outputScale`). Allocates all memory the policy
+    /// will use (batches up to `maxLanes`; 0 for a control-loop copy that only calls `act`/`mean`).
+    public init(observationBounds: [Float], actionLow: [Float], actionHigh: [Float], initialLogStd: Float,
+                hiddenGain: Float, outputScale: Float, maxLanes: Int, rng: inout RandomSource) {
         precondition(observationBounds.count == Obs, "need one observation bound per observation dimension")
         precondition(actionLow.count == Act && actionHigh.count == Act, "need one action bound pair per action dimension")
         meanNetwork = MeanNetwork(rng: &rng, maxLanes: maxLanes, outputScale: outputScale)
+        meanNetwork.initializeHiddenLayers(gain: hiddenGain, rng: &rng)
         logStd = ParameterStore(count: Act)
         inverseObservationBound = allocateFloats(Obs)
         actionCenter = allocateFloats(Act)
@@ -220,4 +222,13 @@ public final class GaussianPolicy<let Obs: Int, let Act: Int> {
     /// e^x for one value through the vector kernel (no libm dependency here).
     @inlinable @inline(__always)
     static func exp(_ x: Float) -> Float { fastExp(Vec(repeating: x))[0] }
+}
+
+extension MLP {
+    /// Redraws both hidden layers' weights uniformly with std `gain`/√fan-in, biases zero.
+    func initializeHiddenLayers(gain: Float, rng: inout RandomSource) {
+        let uniformBound = gain * 1.732_050_8  // std of U(−b, b) is b/√3
+        l1.initialize(rng: &rng, scale: uniformBound)
+        l2.initialize(rng: &rng, scale: uniformBound)
+    }
 }

@@ -106,11 +106,16 @@ public struct HorizonDiagnostics {
     public var imaginedReturn: Double = 0
     public var pathwise = EstimatorStatistics()
     public var likelihoodRatio = EstimatorStatistics()
-    /// Geometric mean over rollouts of the spectral norm of ∏_{t<H} ∂s_{t+1}/∂s_t with the actions held
-    /// fixed (the model alone).
+    /// Spectral norm of ∏_{t<H} ∂s_{t+1}/∂s_t with the actions held fixed (the model alone): geometric
+    /// mean over rollouts (the typical rollout).
     public var jacobianNorm: Double = 0
-    /// The same for the closed loop: ∂f/∂s + ∂f/∂a ∂a/∂s (model and policy together).
+    /// The same for the closed loop ∂f/∂s + ∂f/∂a ∂a/∂s (model and policy together).
     public var jacobianNormClosedLoop: Double = 0
+    /// Root mean square over rollouts of the open-loop norm: dominated by the rollouts whose products
+    /// grow most, which is what the pathwise variance sees.
+    public var jacobianNormRMS: Double = 0
+    /// Root mean square over rollouts of the closed-loop norm.
+    public var jacobianNormClosedLoopRMS: Double = 0
 
     public init() {}
 
@@ -118,6 +123,8 @@ public struct HorizonDiagnostics {
     public var growthPerStep: Double { Self.perStep(jacobianNorm, horizon) }
     /// Geometric mean growth per step of the closed-loop product.
     public var growthPerStepClosedLoop: Double { Self.perStep(jacobianNormClosedLoop, horizon) }
+    /// Growth per step of the closed-loop RMS norm: jacobianNormClosedLoopRMS^(1/H).
+    public var growthPerStepClosedLoopRMS: Double { Self.perStep(jacobianNormClosedLoopRMS, horizon) }
 
     static func perStep(_ norm: Double, _ h: Int) -> Double { h > 0 && norm > 0 ? exp(log(norm) / Double(h)) : 0 }
 }
@@ -130,7 +137,7 @@ public struct GradientDiagnosticsReport {
     public var startLabel = ""
     /// One row per horizon, in the order of `settings.horizons`.
     public var rows: [HorizonDiagnostics] = []
-    /// Rollouts whose Jacobian product was not finite or was zero, left out of the geometric means.
+    /// Rollouts whose Jacobian product was not finite or was zero, left out of the Jacobian columns.
     public var excludedJacobianRollouts = 0
     public var seconds: Double = 0
 
@@ -139,56 +146,63 @@ public struct GradientDiagnosticsReport {
     /// The definition of every column, printed under the table.
     public static var definitions: String {
         """
-        grad = ‖mean of the batch estimates‖; var = trace of their covariance (one batch estimate); \
-        snr = grad² / var; cos = mean cosine between independent batch estimates; \
-        jac = geometric mean over rollouts of ‖∏ ∂s_{t+1}/∂s_t‖₂ (open: actions held fixed; closed: through \
-        the policy), /step = jac^(1/H)
+        J = mean imagined return; pw = pathwise, lr = likelihood ratio; grad = ‖mean of the batch \
+        estimates‖; var = trace of their covariance (the variance of one batch estimate); snr = grad² / var; \
+        cos = mean cosine between independent batch estimates; jac = ‖∏_{t<H} ∂s_{t+1}/∂s_t‖₂ (open: actions \
+        held fixed; closed: through the policy), geometric mean over rollouts, /step = jac^(1/H); rms = root \
+        mean square over rollouts of the closed-loop norm
         """
     }
 
     /// A fixed-width table, one line per horizon, and the column definitions.
     public var table: String {
-        let header = [pad("H", 5), pad("J", 10), "|", pad("pw grad", 10), pad("pw var", 10), pad("pw snr", 10),
-                      pad("pw cos", 8), "|", pad("lr grad", 10), pad("lr var", 10), pad("lr snr", 10),
-                      pad("lr cos", 8), "|", pad("jac open", 10), pad("/step", 7), pad("jac closed", 11),
-                      pad("/step", 7)]
+        let header = [pad("H", 4), pad("J", 9), "|", pad("pw grad", 9), pad("pw var", 9), pad("pw snr", 9),
+                      pad("pw cos", 6), "|", pad("lr grad", 9), pad("lr var", 9), pad("lr snr", 9),
+                      pad("lr cos", 6), "|", pad("jac open", 9), pad("/step", 6), pad("closed", 9),
+                      pad("/step", 6), pad("rms", 9)]
         var lines = [header.joined(separator: " ")]
         for r in rows {
-            let cells = [pad("\(r.horizon)", 5), pad(number(r.imaginedReturn, 4), 10), "|",
-                         pad(number(r.pathwise.gradNorm), 10), pad(number(r.pathwise.variance), 10),
-                         pad(number(r.pathwise.snr), 10), pad(number(r.pathwise.cosine, 2), 8), "|",
-                         pad(number(r.likelihoodRatio.gradNorm), 10), pad(number(r.likelihoodRatio.variance), 10),
-                         pad(number(r.likelihoodRatio.snr), 10), pad(number(r.likelihoodRatio.cosine, 2), 8), "|",
-                         pad(number(r.jacobianNorm), 10), pad(number(r.growthPerStep, 4), 7),
-                         pad(number(r.jacobianNormClosedLoop), 11), pad(number(r.growthPerStepClosedLoop, 4), 7)]
+            let cells = [pad("\(r.horizon)", 4), pad(number(r.imaginedReturn, 4), 9), "|",
+                         pad(number(r.pathwise.gradNorm), 9), pad(number(r.pathwise.variance), 9),
+                         pad(number(r.pathwise.snr), 9), pad(number(r.pathwise.cosine, 2), 6), "|",
+                         pad(number(r.likelihoodRatio.gradNorm), 9), pad(number(r.likelihoodRatio.variance), 9),
+                         pad(number(r.likelihoodRatio.snr), 9), pad(number(r.likelihoodRatio.cosine, 2), 6), "|",
+                         pad(number(r.jacobianNorm), 9), pad(number(r.growthPerStep, 3), 6),
+                         pad(number(r.jacobianNormClosedLoop), 9), pad(number(r.growthPerStepClosedLoop, 3), 6),
+                         pad(number(r.jacobianNormClosedLoopRMS), 9)]
             lines.append(cells.joined(separator: " "))
         }
         return lines.joined(separator: "\n") + "\n" + Self.definitions
     }
 
-    /// One plain sentence on which regime the plant's model and this policy are in, from the closed-loop
-    /// growth per step at the longest horizon and how the pathwise variance and both SNRs moved.
+    /// One plain sentence on the regime the plant's model and this policy are in. The measured pathwise
+    /// variance decides it: from the shortest to the longest horizon it is compared with the factor
+    /// (H_long / H_short)² that a sum of H terms with bounded Jacobians could at most grow by; ten times
+    /// more is "explode", a tenth of it or less "vanish". The closed-loop Jacobian product (RMS over
+    /// rollouts, at the horizon where it is largest) is named as the mechanism, and both SNRs compared.
     public var verdict: String {
         guard let first = rows.min(by: { $0.horizon < $1.horizon }),
-              let last = rows.max(by: { $0.horizon < $1.horizon }), last.horizon > first.horizon else {
-            return "not enough horizons for a verdict"
+              let last = rows.max(by: { $0.horizon < $1.horizon }), last.horizon > first.horizon,
+              let peak = rows.max(by: { $0.jacobianNormClosedLoopRMS < $1.jacobianNormClosedLoopRMS }) else {
+            return "not enough horizons for a verdict."
         }
-        let closed = last.growthPerStepClosedLoop, open = last.growthPerStep
-        let varianceRatio = first.pathwise.variance > 0 ? last.pathwise.variance / first.pathwise.variance : 0
-        let span = "from H = \(first.horizon) to H = \(last.horizon)"
+        let varianceGrowth = first.pathwise.variance > 0 ? last.pathwise.variance / first.pathwise.variance : 0
+        let steps = Double(last.horizon) / Double(first.horizon)
+        let bounded = steps * steps
+        let jacobian = "the closed-loop Jacobian product reaches " + number(peak.jacobianNormClosedLoopRMS)
+            + " at H = \(peak.horizon) (RMS over rollouts, " + number(peak.growthPerStepClosedLoopRMS, 3)
+            + "x per step; typical rollout " + number(peak.growthPerStepClosedLoop, 3) + "x, open loop "
+            + number(peak.growthPerStep, 3) + "x)"
+        let variance = "the pathwise variance grew x" + number(varianceGrowth, 2) + " from H = \(first.horizon) to H = "
+            + "\(last.horizon), against x" + number(bounded, 2) + " for bounded Jacobians"
         let regime: String
-        if closed > 1.02 {
-            regime = "closed-loop Jacobian product grows " + number(closed, 3) + "x per step (open-loop "
-                + number(open, 3) + "x): pathwise gradients explode with the horizon (variance x"
-                + number(varianceRatio, 2) + " " + span + "); PPO in imagination does not depend on them"
-        } else if closed < 0.98 {
-            regime = "closed-loop Jacobian product shrinks to " + number(closed, 3) + "x per step (open-loop "
-                + number(open, 3) + "x): this policy stabilizes the model, so pathwise gradients stay bounded along "
-                + "its rollouts (variance x" + number(varianceRatio, 2) + " " + span + ")"
+        if varianceGrowth > 10 * bounded {
+            regime = jacobian + ": pathwise gradients explode with the horizon (" + variance
+                + "); PPO in imagination does not depend on them"
+        } else if varianceGrowth < bounded / 10 {
+            regime = jacobian + ": pathwise gradients fade with the horizon (" + variance + ")"
         } else {
-            regime = "closed-loop Jacobian product is about neutral at " + number(closed, 3) + "x per step (open-loop "
-                + number(open, 3) + "x): pathwise gradients neither explode nor vanish along these rollouts "
-                + "(variance x" + number(varianceRatio, 2) + " " + span + ")"
+            regime = jacobian + ": pathwise gradients stay usable along these rollouts (" + variance + ")"
         }
         let better = rows.filter { $0.pathwise.snr > $0.likelihoodRatio.snr }.count
         return regime + "; the pathwise SNR beats the likelihood-ratio SNR at \(better) of \(rows.count) horizons "
@@ -239,9 +253,7 @@ public enum GradientDiagnostics {
                 likelihood.withUnsafeMutableBufferPointer {
                     estimator.likelihoodRatioGradient(into: $0.baseAddress! + b * d)
                 }
-                if h == longest && products.measuredBatches < m {
-                    products.measure(estimator)
-                }
+                if h == longest && products.measuredBatches < m { products.measure(estimator) }
             }
             row.imaginedReturn = returns / Double(m)
             row.pathwise = pathwise.withUnsafeBufferPointer {
@@ -253,9 +265,11 @@ public enum GradientDiagnostics {
             report.rows.append(row)
         }
         for i in report.rows.indices {
-            let norms = products.geometricMeans(horizon: report.rows[i].horizon)
-            report.rows[i].jacobianNorm = norms.open
-            report.rows[i].jacobianNormClosedLoop = norms.closed
+            guard let k = horizons.firstIndex(of: report.rows[i].horizon) else { continue }
+            report.rows[i].jacobianNorm = JacobianProducts.geometricMean(products.logNorms[k].open)
+            report.rows[i].jacobianNormClosedLoop = JacobianProducts.geometricMean(products.logNorms[k].closed)
+            report.rows[i].jacobianNormRMS = JacobianProducts.rootMeanSquare(products.logNorms[k].open)
+            report.rows[i].jacobianNormClosedLoopRMS = JacobianProducts.rootMeanSquare(products.logNorms[k].closed)
         }
         report.excludedJacobianRollouts = products.excluded
         report.seconds = Double(edge_monotonic_ns() - start) * 1e-9
@@ -265,23 +279,22 @@ public enum GradientDiagnostics {
 
 /// Running products of the per-step state Jacobians of each rollout (open and closed loop), kept as a
 /// Double matrix rescaled to max-entry 1 plus a log scale, so 200 steps of growth neither overflow nor
-/// underflow; at each requested horizon the log spectral norm of every rollout's product is added up.
+/// underflow; at each requested horizon the log spectral norm of every rollout's product is kept.
 struct JacobianProducts {
     let dimension, rollouts, lanes: Int
     let horizons: [Int]
     var measuredBatches = 0
+    /// Rollouts with a zero or non-finite product at some horizon (left out there).
     var excluded = 0
-    // Per requested horizon: Σ log ‖P‖₂ over rollouts, and how many rollouts were finite.
-    var logSums: [(open: Double, closed: Double)]
-    var counts: [(open: Int, closed: Int)]
+    /// Per requested horizon: log ‖P‖₂ of every finite rollout measured.
+    var logNorms: [(open: [Double], closed: [Double])]
 
     init(dimension: Int, rollouts: Int, lanes: Int, horizons: [Int]) {
         self.dimension = dimension
         self.rollouts = rollouts
         self.lanes = lanes
         self.horizons = horizons
-        logSums = horizons.map { _ in (0, 0) }
-        counts = horizons.map { _ in (0, 0) }
+        logNorms = horizons.map { _ in ([], []) }
     }
 
     /// Multiplies along the estimator's last rollout, step by step, and records the norms at the horizons.
@@ -308,20 +321,24 @@ struct JacobianProducts {
             for l in 0..<rollouts {
                 let a = scaleOpen[l] + Self.logSpectralNorm(open, at: l * kk, dimension: k)
                 let b = scaleClosed[l] + Self.logSpectralNorm(closed, at: l * kk, dimension: k)
-                if a.isFinite { logSums[index].open += a; counts[index].open += 1 } else { excludedHere[l] = true }
-                if b.isFinite { logSums[index].closed += b; counts[index].closed += 1 } else { excludedHere[l] = true }
+                if a.isFinite { logNorms[index].open.append(a) } else { excludedHere[l] = true }
+                if b.isFinite { logNorms[index].closed.append(b) } else { excludedHere[l] = true }
             }
         }
         excluded += excludedHere.filter { $0 }.count
         measuredBatches += 1
     }
 
-    /// Geometric means of the spectral norms at `horizon` (0 if no rollout was finite).
-    func geometricMeans(horizon: Int) -> (open: Double, closed: Double) {
-        guard let i = horizons.firstIndex(of: horizon) else { return (0, 0) }
-        let open = counts[i].open > 0 ? exp(logSums[i].open / Double(counts[i].open)) : 0
-        let closed = counts[i].closed > 0 ? exp(logSums[i].closed / Double(counts[i].closed)) : 0
-        return (open, closed)
+    /// exp(mean of the logs); 0 for none.
+    static func geometricMean(_ logs: [Double]) -> Double {
+        logs.isEmpty ? 0 : exp(logs.reduce(0, +) / Double(logs.count))
+    }
+
+    /// √(mean of exp(2 log)), computed around the largest log so nothing overflows; 0 for none.
+    static func rootMeanSquare(_ logs: [Double]) -> Double {
+        guard let top = logs.max() else { return 0 }
+        let meanSquare = logs.reduce(0) { $0 + exp(2 * ($1 - top)) } / Double(logs.count)
+        return exp(top + 0.5 * log(meanSquare))
     }
 
     /// P ← J P for the k×k blocks at `offset` (row-major), then rescales P to max |entry| 1; returns the

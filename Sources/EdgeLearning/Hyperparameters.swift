@@ -14,7 +14,7 @@ public struct Hyperparameters {
     public var rollouts = 160
     /// Steps per imagined rollout (see `Imagination` for why 25).
     public var horizon = 25
-    /// Imagined rewards are multiplied by this before GAE and the value loss (keeps returns near ±10).
+    /// Imagined rewards are multiplied by this before GAE and the value loss (smaller value targets).
     public var rewardScale: Float = 0.1
     /// A step whose ensemble disagreement (state-change std units) exceeds this ends its rollout (inf = never).
     public var disagreementThreshold: Float = .infinity
@@ -55,6 +55,9 @@ public struct Hyperparameters {
     public var initialLogStd: Float = -0.693_147_2
     /// Scale of the mean network's initial last-layer weights, so the first actions are near the center.
     public var policyOutputScale: Float = 0.01
+    /// Initial hidden-layer weights of policy and value have std gain/√fan-in: cleanrl's orthogonal gain
+    /// √2 (1/√3 is PyTorch's default). With √2 more seeds escaped the pendulum's hold-still optimum.
+    public var hiddenInitGain: Float = 1.414_213_6
 
     // MARK: Outer loop
 
@@ -104,8 +107,12 @@ public enum HyperparameterError: Error, Equatable {
     public var message: String {
         switch self {
         case let .unknownKey(key, at):
-            return at.text + ": unknown hyperparameter '" + key + "'; known keys: "
-                + Hyperparameters.fields.map { $0.key }.joined(separator: ", ")
+            let keys = Hyperparameters.fields.map { $0.key }
+            let nearest = keys.min { editDistance($0, key) < editDistance($1, key) } ?? ""
+            if editDistance(nearest, key) <= max(2, key.utf8.count / 4) {
+                return at.text + ": unknown hyperparameter '" + key + "'; did you mean '" + nearest + "'?"
+            }
+            return at.text + ": unknown hyperparameter '" + key + "'; known keys: " + keys.joined(separator: ", ")
         case let .invalidValue(key, value, expected, at):
             return at.text + ": '" + value + "' is not a valid value for '" + key + "'; expected " + expected
         case let .missingEquals(text, at):
@@ -186,6 +193,7 @@ extension Hyperparameters {
             .bool("normalizeAdvantages", { $0.normalizeAdvantages }, { $0.normalizeAdvantages = $1 }),
             .float("initialLogStd", -20...5, { $0.initialLogStd }, { $0.initialLogStd = $1 }),
             .float("policyOutputScale", 0...100, { $0.policyOutputScale }, { $0.policyOutputScale = $1 }),
+            .float("hiddenInitGain", 0...100, { $0.hiddenInitGain }, { $0.hiddenInitGain = $1 }),
             .int("ppoIterationsPerEpisode", 0...100_000, { $0.ppoIterationsPerEpisode },
                  { $0.ppoIterationsPerEpisode = $1 }),
         ] + modelFields.map { $0.nested(prefix: "models.", get: { $0.models }, set: { $0.models = $1 }) }
@@ -292,6 +300,21 @@ func shortestText(_ value: Float) -> String {
         if Float(text) == value { return text }
     }
     return formatFloat(value, digits: 9)
+}
+
+/// Levenshtein distance between two keys (bytes), for "did you mean" suggestions. O(|a| · |b|).
+func editDistance(_ a: String, _ b: String) -> Int {
+    let a = Array(a.utf8), b = Array(b.utf8)
+    guard !a.isEmpty, !b.isEmpty else { return max(a.count, b.count) }
+    var previous = Array(0...b.count), current = previous
+    for i in 1...a.count {
+        current[0] = i
+        for j in 1...b.count {
+            current[j] = min(previous[j] + 1, current[j - 1] + 1, previous[j - 1] + (a[i - 1] == b[j - 1] ? 0 : 1))
+        }
+        swap(&previous, &current)
+    }
+    return previous[b.count]
 }
 
 /// `text` without leading and trailing spaces, tabs and carriage returns.

@@ -47,9 +47,9 @@ public final class PPO<let Obs: Int, let Act: Int> {
         let lanes = max(rolloutLanes, minibatchLanes)
         self.hyperparameters = h
         policy = GaussianPolicy(observationBounds: observationBounds, actionLow: actionLow, actionHigh: actionHigh,
-                                initialLogStd: h.initialLogStd, outputScale: h.policyOutputScale,
-                                maxLanes: lanes, rng: &rng)
-        value = ValueFunction(maxLanes: lanes, rng: &rng)
+                                initialLogStd: h.initialLogStd, hiddenGain: h.hiddenInitGain,
+                                outputScale: h.policyOutputScale, maxLanes: lanes, rng: &rng)
+        value = ValueFunction(hiddenGain: h.hiddenInitGain, maxLanes: lanes, rng: &rng)
         meanOptimizer = Adam(store: policy.meanNetwork.parameters, learningRate: h.policyLearningRate,
                              epsilon: h.adamEpsilon)
         logStdOptimizer = Adam(store: policy.logStd, learningRate: h.policyLearningRate, epsilon: h.adamEpsilon)

@@ -42,7 +42,7 @@ public final class ImaginedReturnGradient<World: DifferentiableWorldModel, let O
     let states, policyNoise, samples, actions, modelNoise, rewards: UnsafeMutablePointer<Float>
     let members: UnsafeMutablePointer<Int>
     // Scratch [rows][maxLanes].
-    let input, adjoint, obsGrad, actionGrad, meanGrad, rewardGrad, nextScratch, rewardScratch: UnsafeMutablePointer<Float>
+    let input, inputGrad, adjoint, obsGrad, actionGrad, meanGrad, rewardGrad, nextScratch, rewardScratch: UnsafeMutablePointer<Float>
     let returnsToGo: UnsafeMutablePointer<Double>      // [H][lanes]
     let actionJacobian: UnsafeMutablePointer<Double>   // [lanes][Obs][Act]: ∂s_{t+1}/∂a_t
 
@@ -61,7 +61,7 @@ public final class ImaginedReturnGradient<World: DifferentiableWorldModel, let O
         self.gamma = gamma
         var rng = RandomSource(seed: 0)  // weights are replaced by copyPolicy(from:)
         policy = GaussianPolicy(observationBounds: observationBounds, actionLow: actionLow, actionHigh: actionHigh,
-                                initialLogStd: 0, outputScale: 1, maxLanes: maxLanes, rng: &rng)
+                                initialLogStd: 0, hiddenGain: 1, outputScale: 1, maxLanes: maxLanes, rng: &rng)
         inverseBound = observationBounds.map { 1 / $0 }
         center = (0..<Act).map { (actionHigh[$0] + actionLow[$0]) / 2 }
         halfRange = (0..<Act).map { (actionHigh[$0] - actionLow[$0]) / 2 }
@@ -73,7 +73,7 @@ public final class ImaginedReturnGradient<World: DifferentiableWorldModel, let O
         rewards = allocateFloats(h * n)
         members = .allocate(capacity: h)
         members.initialize(repeating: 0, count: h)
-        input = allocateFloats(Obs * n); adjoint = allocateFloats(Obs * n); obsGrad = allocateFloats(Obs * n)
+        input = allocateFloats(Obs * n); inputGrad = allocateFloats(Obs * n); adjoint = allocateFloats(Obs * n); obsGrad = allocateFloats(Obs * n)
         actionGrad = allocateFloats(Act * n); meanGrad = allocateFloats(Act * n); rewardGrad = allocateFloats(n)
         nextScratch = allocateFloats(Obs * n); rewardScratch = allocateFloats(n)
         returnsToGo = .allocate(capacity: h * n)
@@ -83,7 +83,7 @@ public final class ImaginedReturnGradient<World: DifferentiableWorldModel, let O
     }
 
     deinit {
-        for p in [states, policyNoise, samples, actions, modelNoise, rewards, input, adjoint, obsGrad, actionGrad,
+        for p in [states, policyNoise, samples, actions, modelNoise, rewards, input, inputGrad, adjoint, obsGrad, actionGrad,
                   meanGrad, rewardGrad, nextScratch, rewardScratch] { p.deallocate() }
         members.deallocate(); returnsToGo.deallocate(); actionJacobian.deallocate()
     }
@@ -182,10 +182,10 @@ public final class ImaginedReturnGradient<World: DifferentiableWorldModel, let O
             }
             scale(s, into: input, lanes: lanes)
             policy.forwardMean(input: input, lanes: lanes)
-            policy.meanNetwork.backward(batch: input, outputGrad: meanGrad, lanes: lanes, inputGrad: actionGrad)
+            policy.meanNetwork.backward(batch: input, outputGrad: meanGrad, lanes: lanes, inputGrad: inputGrad)
             for k in 0..<Obs {  // dJ/ds_t = world part + policy part (x = s / bound)
                 for l in 0..<lanes {
-                    adjoint[k * lanes + l] = obsGrad[k * lanes + l] + actionGrad[k * lanes + l] * inverseBound[k]
+                    adjoint[k * lanes + l] = obsGrad[k * lanes + l] + inputGrad[k * lanes + l] * inverseBound[k]
                 }
             }
         }
@@ -258,13 +258,13 @@ public final class ImaginedReturnGradient<World: DifferentiableWorldModel, let O
         policy.forwardMean(input: input, lanes: lanes)
         for j in 0..<Act {
             for m in 0..<Act { for l in 0..<lanes { meanGrad[m * lanes + l] = m == j ? 1 : 0 } }
-            policy.meanNetwork.backward(batch: input, outputGrad: meanGrad, lanes: lanes, inputGrad: obsGrad)
+            policy.meanNetwork.backward(batch: input, outputGrad: meanGrad, lanes: lanes, inputGrad: inputGrad)
             for l in 0..<lanes {
                 let active: Float = abs(u[j * lanes + l]) < 1 ? halfRange[j] : 0
                 for i in 0..<Obs {
                     let dsda = actionJacobian[(l * Obs + i) * Act + j]
                     for k in 0..<Obs {
-                        closed[(l * Obs + i) * Obs + k] += dsda * Double(active * obsGrad[k * lanes + l] * inverseBound[k])
+                        closed[(l * Obs + i) * Obs + k] += dsda * Double(active * inputGrad[k * lanes + l] * inverseBound[k])
                     }
                 }
             }

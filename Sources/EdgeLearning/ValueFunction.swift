@@ -10,9 +10,11 @@ public final class ValueFunction<let Obs: Int> {
     /// Most lanes a batched call may use.
     @inlinable public var maxLanes: Int { network.maxLanes }
 
-    /// A freshly initialized value network with batch buffers for `maxLanes` lanes.
-    public init(maxLanes: Int, rng: inout RandomSource) {
+    /// A freshly initialized value network (hidden weights of std `hiddenGain`/√fan-in) with batch
+    /// buffers for `maxLanes` lanes.
+    public init(hiddenGain: Float, maxLanes: Int, rng: inout RandomSource) {
         network = Network(rng: &rng, maxLanes: maxLanes)
+        network.initializeHiddenLayers(gain: hiddenGain, rng: &rng)
     }
 
     /// V(s)[lanes] for network inputs x[Obs][lanes], in the network's buffer (valid until its next

@@ -62,9 +62,33 @@ struct GradientDiagnosticsTests {
         #expect(abs(last.growthPerStep - exactGrowth(open, steps: 100)) < 1e-4 * exactGrowth(open, steps: 100))
         #expect(abs(last.growthPerStep - eigenvalue) < 0.02 * eigenvalue)
         #expect(abs(last.growthPerStepClosedLoop - exactGrowth(closed, steps: 100)) < 1e-3)
-        #expect(last.growthPerStepClosedLoop < 0.85)  // |λ| = √det = √0.7 ≈ 0.837 for k = (10, 2)
+        #expect(last.growthPerStepClosedLoop < 0.87)  // |λ| = √det = √0.7 ≈ 0.837 for k = (10, 2)
         #expect(abs(report.rows[0].jacobianNorm - exactGrowth(open, steps: 1)) < 1e-5)
-        #expect(report.verdict.hasPrefix("closed-loop Jacobian product shrinks"))
+        #expect(abs(last.jacobianNormClosedLoopRMS - last.jacobianNormClosedLoop) < 1e-6 * last.jacobianNormClosedLoop)
+    }
+
+    @Test("the verdict calls pathwise gradients exploding when their variance outgrows (H_long / H_short)² tenfold, usable otherwise, and compares the SNRs")
+    func verdictFollowsTheVarianceGrowth() {
+        func report(varianceAt200 v: Double) -> GradientDiagnosticsReport {
+            var r = GradientDiagnosticsReport()
+            for (h, variance, snr) in [(5, 1.0, 10.0), (200, v, 0.01)] {
+                var row = HorizonDiagnostics()
+                row.horizon = h
+                row.pathwise.variance = variance
+                row.pathwise.snr = snr
+                row.likelihoodRatio.snr = 0.1
+                row.jacobianNormClosedLoopRMS = h == 200 ? 1e4 : 2
+                row.jacobianNormClosedLoop = h == 200 ? 10 : 1.5
+                r.rows.append(row)
+            }
+            return r
+        }
+        // (200 / 5)² = 1600: ten times that is the line.
+        let exploding = report(varianceAt200: 2e4 * 1.0).verdict
+        #expect(exploding.contains("pathwise gradients explode") && exploding.contains("reaches 1e+04 at H = 200"))
+        #expect(exploding.contains("at 1 of 2 horizons"))
+        #expect(report(varianceAt200: 1.5e4).verdict.contains("stay usable"))
+        #expect(report(varianceAt200: 100).verdict.contains("fade"))
     }
 
     @Test("estimator statistics: norm of the mean, trace of the covariance, SNR and mean pairwise cosine of given estimates")
@@ -91,7 +115,8 @@ struct GradientDiagnosticsTests {
             }
         }
         let d = [5.0, 2, -1]
-        var m = (0..<9).map { k in (0..<3).reduce(0.0) { $0 + q[(k / 3) * 3 + $1] * d[$1] * q[(k % 3) * 3 + $1] } }
+        var m = [Double](repeating: 0, count: 9)
+        for r in 0..<3 { for c in 0..<3 { for j in 0..<3 { m[r * 3 + c] += q[r * 3 + j] * d[j] * q[c * 3 + j] } } }
         #expect(abs(m[1] - m[3]) < 1e-12 && abs(m[1]) > 0.1)  // symmetric, not diagonal
         #expect(abs(largestEigenvalue(symmetric: &m, dimension: 3) - 5) < 1e-12)
     }

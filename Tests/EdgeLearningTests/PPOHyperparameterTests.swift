@@ -47,9 +47,15 @@ struct PPOHyperparameterTests {
         do {
             try h.apply(configText: text, source: "run.conf")
         } catch {
-            #expect(error.message.hasPrefix("run.conf line 5: unknown hyperparameter 'gama'; known keys: rollouts, horizon,"))
-            #expect(error.message.contains("gamma") && error.message.contains("models.dynamicsFit.batchSize"))
+            #expect(error.message == "run.conf line 5: unknown hyperparameter 'gama'; did you mean 'gamma'?")
         }
+        // Nothing close: the message lists every key.
+        let far = HyperparameterError.unknownKey("speed", at: OverrideLocation(source: "--set", line: 0)).message
+        #expect(far.hasPrefix("--set: unknown hyperparameter 'speed'; known keys: rollouts, horizon,"))
+        #expect(far.contains("gamma") && far.contains("models.dynamicsFit.batchSize"))
+        let nested = HyperparameterError.unknownKey("models.dynamicFit.batchSize",
+                                                    at: OverrideLocation(source: "--set", line: 0)).message
+        #expect(nested.hasSuffix("did you mean 'models.dynamicsFit.batchSize'?"))
     }
 
     @Test("bad values and missing '=' are rejected with the key, the place and what fits")

@@ -131,10 +131,10 @@ struct PPOTests {
         var last = learner.iterate(rng: &rng)
         for _ in 1..<80 { last = learner.iterate(rng: &rng) }
         let after = learner.evaluate()
-        // Measured (seed 7, x86-64): −150.6 before, −109.8 after 80 iterations (seeds 1-6: +34 to +45).
+        // Measured (seed 7, x86-64): −150.6 before, −111.3 after 80 iterations; seeds 1-6 gain 40 to 48.
         #expect(before < -140)
         #expect(after > before + 30)
-        #expect(after > -120)
+        #expect(after > -125)
         #expect(last.ppo.samples == 4_000 && last.ppo.minibatchUpdates == 20)
         #expect(last.ppo.explainedVariance > 0.5)
         #expect(last.ppo.approxKL > 0 && last.ppo.approxKL < 0.1)

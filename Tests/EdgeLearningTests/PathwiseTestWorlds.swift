@@ -106,5 +106,6 @@ func fittedPendulumModels(seed: UInt64) -> (PendulumBuffer, PendulumDynamics, Pe
 func pendulumPolicy(seed: UInt64, logStd: Float, outputScale: Float, actionBound: Float = 1) -> GaussianPolicy<3, 1> {
     var rng = RandomSource(seed: seed)
     return GaussianPolicy<3, 1>(observationBounds: [1, 1, 8], actionLow: [-actionBound], actionHigh: [actionBound],
-                                initialLogStd: logStd, outputScale: outputScale, maxLanes: 64, rng: &rng)
+                                initialLogStd: logStd, hiddenGain: 1, outputScale: outputScale, maxLanes: 64,
+                                rng: &rng)
 }

@@ -8,7 +8,7 @@ func makePendulumPolicy(logStd: Float, maxLanes: Int = 64, seed: UInt64 = 1) -> 
     var rng = RandomSource(seed: seed)
     return GaussianPolicy<3, 1>(observationBounds: ExactPendulum.observationBounds,
                                 actionLow: ExactPendulum.actionLow, actionHigh: ExactPendulum.actionHigh,
-                                initialLogStd: logStd, outputScale: 1, maxLanes: maxLanes, rng: &rng)
+                                initialLogStd: logStd, hiddenGain: 1.4, outputScale: 1, maxLanes: maxLanes, rng: &rng)
 }
 
 @Suite("Gaussian policy")
@@ -18,7 +18,8 @@ struct PolicyTests {
         let lanes = 16
         var initRng = RandomSource(seed: 2)
         let policy = GaussianPolicy<2, 2>(observationBounds: [1, 1], actionLow: [-1, -3], actionHigh: [1, 1],
-                                          initialLogStd: 0, outputScale: 1, maxLanes: lanes, rng: &initRng)
+                                          initialLogStd: 0, hiddenGain: 1, outputScale: 1, maxLanes: lanes,
+                                          rng: &initRng)
         policy.logStd.values[0] = 0.3
         policy.logStd.values[1] = -0.7
         var rng = RandomSource(seed: 5)

@@ -1,4 +1,5 @@
 import EdgeRuntime
+import Synchronization
 import Testing
 
 /// The malloc interposer (CEdgeAllocCounter, linked into this test binary) counts per thread.
@@ -29,15 +30,23 @@ struct AllocationCounterTests {
 
     @Test("allocations of another thread are not counted on this one, but are in the process count")
     func perThread() throws {
-        let before = AllocationCounter.threadCount
-        let processBefore = AllocationCounter.processCount ?? 0
+        let started = DoneFlag(), finished = DoneFlag()
         let thread = try LearnerThread.start {
+            while !started.value.load(ordering: .acquiring) {}
             var blocks: [[UInt8]] = []
             for i in 0..<100 { blocks.append([UInt8](repeating: UInt8(i), count: 64)) }
             precondition(blocks.count == 100)
+            finished.value.store(true, ordering: .releasing)
         }
+        // Count only while the other thread allocates (starting and joining it allocate here).
+        let before = AllocationCounter.threadCount
+        let processBefore = AllocationCounter.processCount ?? 0
+        started.value.store(true, ordering: .releasing)
+        while !finished.value.load(ordering: .acquiring) {}
+        let mine = AllocationCounter.allocations(since: before)
+        let all = (AllocationCounter.processCount ?? 0) - processBefore
         try thread.join()
-        #expect(AllocationCounter.allocations(since: before) == 0)
-        #expect((AllocationCounter.processCount ?? 0) - processBefore >= 100)
+        #expect(mine == 0)
+        #expect(all >= 101, "100 arrays and the array of arrays")
     }
 }

@@ -1,3 +1,4 @@
+import CEdgeSys
 import EdgeCore
 import EdgeIO
 import EdgeRuntime
@@ -5,7 +6,8 @@ import FirmwareSim
 import Glibc
 import Testing
 
-@Suite("Control session")
+/// Serialized: two tests use the process-wide stop flag.
+@Suite("Control session", .serialized)
 struct ControlSessionTests {
     typealias Session = ControlSession<RigClock<MotorRig>, SimMotorIO, SpeedController>
 
@@ -57,7 +59,11 @@ struct ControlSessionTests {
         let exit = try session.run(steps: 1_000) { record in
             if record.timing.index == 199 {
                 commandBeforeSignal = motor.io.motor.command
-                raise(SIGINT)
+                // Process-directed, as from a terminal: the test runner's worker threads block SIGINT,
+                // so another thread runs the handler; wait for it (it only sets the flag).
+                kill(getpid(), SIGINT)
+                let deadline = edge_monotonic_ns() + 1_000_000_000
+                while StopSignal.received == 0 && edge_monotonic_ns() < deadline {}
             }
             return true
         }

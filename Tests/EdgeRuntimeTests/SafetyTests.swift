@@ -198,15 +198,19 @@ struct SafetyTests {
     func eStopOnRig() throws {
         let motor = try MotorFixture(seed: 8)
         let pressAt = 300, releaseAt = 400
+        var periodAtPressNs: Int64 = 0
         var lineActiveNs: Int64? = nil
         var firstSafeNs: Int64? = nil
         var unsafeWhileActive = 0
         var commandWhilePressed: [Double] = []
         let step = try run(motor, steps: 500, inject: { k, _, clock in
-            if k == pressAt { motor.rig.board.faults.eStop = true }
+            if k == pressAt {
+                motor.rig.board.faults.eStop = true
+                periodAtPressNs = clock.rigPeriodStartNs
+            }
             if k == releaseAt { motor.rig.board.faults.eStop = false }
-            // The rig applies the e-stop at the start of its next 10 ms period.
-            if k > pressAt && lineActiveNs == nil && clock.rigPeriodStartNs > Int64(pressAt) * 1_000_000 {
+            // The rig drives the e-stop line at the start of its next 10 ms period.
+            if k > pressAt && lineActiveNs == nil && clock.rigPeriodStartNs > periodAtPressNs {
                 lineActiveNs = clock.rigPeriodStartNs
             }
         }, observe: { k, done, step in

@@ -19,13 +19,18 @@ typedef struct edge_rt_status {
     int32_t scheduler;   ///< SCHED_FIFO at the requested priority, for the calling thread
     int32_t memory_lock; ///< mlockall(MCL_CURRENT | MCL_FUTURE), for the process
     int32_t affinity;    ///< the calling thread pinned to one CPU
+    int32_t timer_slack; ///< prctl(PR_SET_TIMERSLACK) for the calling thread
 } edge_rt_status;
 
 /// Asks for real-time operation of the calling thread: SCHED_FIFO at `priority` (1-99; 0 or less: not
 /// requested), every page of the process locked in RAM (`lock_memory` non-zero; the first 256 KB of
-/// stack are touched so that the loop takes no page faults on it), and the thread pinned to CPU `cpu`
-/// (negative: not requested). Each part is tried even when another one failed. Never blocks.
-void edge_rt_enable(int32_t priority, int32_t cpu, int32_t lock_memory, edge_rt_status *status);
+/// stack are touched so that the loop takes no page faults on it), the thread pinned to CPU `cpu`
+/// (negative: not requested), and its timer slack set to `timer_slack_ns` (negative: not requested;
+/// 0 restores the default). Linux lets a normal thread's timers fire up to 50 µs late by default, to
+/// batch wake-ups; 1 ns asks for precise wake-ups and needs no privilege. Each part is tried even
+/// when another one failed. Never blocks.
+void edge_rt_enable(int32_t priority, int32_t cpu, int32_t lock_memory, int64_t timer_slack_ns,
+                    edge_rt_status *status);
 
 /// Online CPUs (sysconf(_SC_NPROCESSORS_ONLN)), at least 1.
 int32_t edge_rt_cpu_count(void);

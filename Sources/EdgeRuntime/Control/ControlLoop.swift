@@ -33,9 +33,9 @@ public enum LoopExit: Equatable, Sendable {
 /// - latency: from the deadline to the end of the step (what the plant waits for the action),
 /// - jitter: wake-up lateness, from the deadline to the wake-up,
 /// - missed deadlines: steps that ended after the next deadline.
-/// After a miss the next step starts at once; when the loop is a whole period or more behind, it
-/// skips the deadlines that have passed (counted in `skippedPeriods`) instead of running a burst of
-/// late steps. Waiting and recording never allocate.
+/// After a miss the next step starts at once, for the latest deadline that has passed; older passed
+/// deadlines are skipped (counted in `skippedPeriods`) rather than run as a burst of late steps.
+/// Waiting and recording never allocate.
 ///
 ///     let loop = ControlLoop(clock: MonotonicClock(), periodNs: 1_000_000)
 ///     let exit = loop.run(steps: 1_000) { timing in ...; return true }

@@ -22,8 +22,6 @@ public final class ControlStep<Plant: PlantIO & EncoderCountReporting> {
     public let proposedAction: UnsafeMutablePointer<Float>
     /// What went to the actuators this step, after the safety layer.
     public let appliedAction: UnsafeMutablePointer<Float>
-    /// What the safety layer did in the last `actuate`.
-    @exclusivity(unchecked) public private(set) var lastInterventions: SafetyInterventions = []
 
     /// A step for `plant` with the safety `limits` of a loop of period `periodNs`.
     public init(plant: Plant, limits: SafetyLimits, periodNs: Int64) {
@@ -54,11 +52,11 @@ public final class ControlStep<Plant: PlantIO & EncoderCountReporting> {
     /// with it. `lateNs` is the step's wake-up lateness (the watchdog's input).
     @discardableResult
     public func actuate(lateNs: Int64) throws(LineError) -> SafetyInterventions {
-        lastInterventions = safety.filter(proposed: proposedAction, observation: UnsafeBufferPointer(observation),
-                                          health: plant.health, encoderCount: plant.driveEncoderCount,
-                                          lateNs: lateNs, into: appliedAction)
+        let done = safety.filter(proposed: proposedAction, observation: UnsafeBufferPointer(observation),
+                                 health: plant.health, encoderCount: plant.driveEncoderCount,
+                                 lateNs: lateNs, into: appliedAction)
         try plant.act(UnsafeBufferPointer(start: appliedAction, count: Plant.actionSize))
-        return lastInterventions
+        return done
     }
 
     /// `sense`, the policy, `actuate`: one whole step.

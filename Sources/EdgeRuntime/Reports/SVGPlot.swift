@@ -1,5 +1,6 @@
 import CEdgeSys
 import EdgeCore
+import EdgeIO
 
 /// A small line/bar chart written as SVG text (no dependencies, Embedded-safe), for the pictures
 /// `train` leaves in the data directory and the reports of `analyze` and `compare`.

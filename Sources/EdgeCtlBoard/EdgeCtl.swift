@@ -1,22 +1,23 @@
-// edge-ctl for the board: the host CLI's commands and flags in Embedded Swift, so one static aarch64
+// edge-ctl for the board: the host CLI's commands and flags in Embedded Swift, so one aarch64
 // executable with no Swift runtime runs on a Raspberry Pi (built by boards/build, DESIGN section 8).
 import CEdgeSys
 
 /// The top level: picks the command (`train` when the first word is a flag, as on the host, so
 /// `edge-ctl --sim` trains), runs it, prints its output or its one-line error, and sets the exit status.
 @main
-struct EdgeCtlBoard {
+enum EdgeCtl {
     static let spec = CommandSpec(
         path: "edge-ctl",
         abstract: "A learning controller for ARM Linux boards: learns a dynamics model on the device and improves its policy with PPO in imagination.",
         subcommands: [("train", TrainCommand.spec.abstract + " (default)"),
-                      ("run", PendingCommands.specs[0].abstract),
-                      ("eval", PendingCommands.specs[1].abstract),
+                      ("run", RunCommand.spec.abstract),
+                      ("eval", EvalCommand.spec.abstract),
+                      ("info", InfoCommand.spec.abstract),
+                      ("export", ExportCommand.spec.abstract),
                       ("bench", BenchCommand.spec.abstract),
                       ("boards", BoardsCommand.spec.abstract),
-                      ("info", PendingCommands.specs[2].abstract),
                       ("help", "Show help for a command.")],
-        discussion: "This is the board binary (Embedded Swift): the same commands and flags as the host CLI; run, eval and info arrive with the runtime.")
+        discussion: "This is the board binary (Embedded Swift, no Swift runtime needed): the host CLI's commands and flags, except 'analyze' (host only) and 'run' (arrives with the hardware runtime).")
 
     static func main() {
         let words = (1..<Int(edge_argument_count())).map { String(cString: edge_argument(Int32($0))!) }
@@ -35,12 +36,16 @@ struct EdgeCtlBoard {
         case "-h", "--help": return spec.helpText
         case "help": return try help(rest)
         case "train": return try TrainCommand.run(rest)
+        case "run": return try RunCommand.run(rest)
+        case "eval": return try EvalCommand.run(rest)
+        case "info": return try InfoCommand.run(rest)
+        case "export": return try ExportCommand.run(rest)
         case "bench": return try BenchCommand.run(rest)
         case "boards": return try BoardsCommand.run(rest)
+        case "analyze":
+            throw CommandFailure("error: 'edge-ctl analyze' is not on the board binary: it studies gradients on the simulator, nothing board-specific; run it on the host",
+                                 status: ExitStatus.unavailable)
         default:
-            if let pending = PendingCommands.specs.first(where: { $0.path == "edge-ctl " + first }) {
-                return try PendingCommands.run(pending, rest)
-            }
             if first.hasPrefix("-") { return try TrainCommand.run(words) }
             throw spec.usageError("unknown command '\(first)'")
         }
