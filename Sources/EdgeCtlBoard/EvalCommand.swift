@@ -1,3 +1,4 @@
+import EdgeIO
 import EdgeRuntime
 
 /// `edge-ctl eval`: the saved policy's return on the simulated rig (Sources/edge-ctl/Eval.swift).

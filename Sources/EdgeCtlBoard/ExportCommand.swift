@@ -1,4 +1,5 @@
 import EdgeCore
+import EdgeIO
 import EdgeRuntime
 
 /// `edge-ctl export`: a run's data in formats other tools read (Sources/edge-ctl/Export.swift); the

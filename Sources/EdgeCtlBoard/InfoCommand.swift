@@ -1,3 +1,4 @@
+import EdgeIO
 import EdgeRuntime
 
 /// `edge-ctl info`: what a data directory holds (Sources/edge-ctl/Info.swift).

@@ -51,32 +51,45 @@ public final class LearnedModelSnapshot<let Obs: Int, let Act: Int, let ObsAct: 
     public let maxLanes: Int
     let members: [DynamicsNetwork]
     let rewardNetwork: RewardNetwork
-    let loss: GaussianNLL
+    var loss: GaussianNLL
     // Standardization: dynamics inputs [ObsAct] and Δ targets [Obs]; reward inputs [ObsAct] and target [1].
-    let dynamicsInMean, dynamicsInvStd, deltaMean, deltaStd: [Float]
-    let rewardInMean, rewardInvStd: [Float]
-    let rewardMean, rewardStd: Float
-    let clipLow, clipHigh: [Float]
+    var dynamicsInMean: [Float] = [], dynamicsInvStd: [Float] = [], deltaMean: [Float] = [], deltaStd: [Float] = []
+    var rewardInMean: [Float] = [], rewardInvStd: [Float] = []
+    var rewardMean: Float = 0, rewardStd: Float = 1
+    var clipLow: [Float] = [], clipHigh: [Float] = []
     // Scratch of the last step [rows][maxLanes].
     let dynamicsInput, rewardInput, rawOutput, preClip, noiseCopy: UnsafeMutablePointer<Float>
     let outputGrad, inputGrad: UnsafeMutablePointer<Float>
     var lastMember = -1
 
-    /// Copies `dynamics` and `reward`. The imagined-state clip is the one `dynamics.fit(buffer:)` set:
-    /// the observation range of `buffer` widened by `imaginedStateMargin` on each side (none if the
-    /// margin is negative). Allocates everything here.
+    /// Copies `dynamics` and `reward` (see `refresh`). Allocates everything here.
     public init(dynamics: DynamicsEnsemble<Obs, Act, ObsAct, Obs2>, reward: RewardModel<Obs, Act, ObsAct>,
                 buffer: TransitionBuffer<Obs, Act>, maxLanes: Int) {
         precondition(ObsAct == Obs + Act && Obs2 == 2 * Obs, "snapshot shapes: ObsAct = Obs + Act, Obs2 = 2 Obs")
         precondition(maxLanes > 0 && maxLanes % laneBlock == 0, "maxLanes must be a positive multiple of 16")
         self.maxLanes = maxLanes
         var rng = RandomSource(seed: 0)  // initial weights are overwritten by the copies
-        members = dynamics.networks.members.map { source in
-            let copy = DynamicsNetwork(rng: &rng, maxLanes: maxLanes)
-            copy.parameters.copyValues(from: source.parameters)
-            return copy
-        }
+        members = dynamics.networks.members.map { _ in DynamicsNetwork(rng: &rng, maxLanes: maxLanes) }
         rewardNetwork = RewardNetwork(rng: &rng, maxLanes: maxLanes)
+        loss = dynamics.networks.loss
+        dynamicsInput = allocateFloats(ObsAct * maxLanes)
+        rewardInput = allocateFloats(ObsAct * maxLanes)
+        rawOutput = allocateFloats(Obs2 * maxLanes)
+        preClip = allocateFloats(Obs * maxLanes)
+        noiseCopy = allocateFloats(Obs * maxLanes)
+        outputGrad = allocateFloats(Obs2 * maxLanes)
+        inputGrad = allocateFloats(ObsAct * maxLanes)
+        refresh(dynamics: dynamics, reward: reward, buffer: buffer)
+    }
+
+    /// Copies the current weights and standardization of `dynamics` (same member count as at init) and
+    /// `reward` again, e.g. after a refit. The imagined-state clip is the one `dynamics.fit(buffer:)`
+    /// sets: the observation range of `buffer` widened by `imaginedStateMargin` on each side (none if
+    /// the margin is negative). Allocates only the small statistics arrays.
+    public func refresh(dynamics: DynamicsEnsemble<Obs, Act, ObsAct, Obs2>, reward: RewardModel<Obs, Act, ObsAct>,
+                        buffer: TransitionBuffer<Obs, Act>) {
+        precondition(dynamics.memberCount == members.count, "the ensemble's member count changed")
+        for (copy, source) in zip(members, dynamics.networks.members) { copy.parameters.copyValues(from: source.parameters) }
         rewardNetwork.parameters.copyValues(from: reward.networks.members[0].parameters)
         loss = dynamics.networks.loss
         let d = dynamics.networks, r = reward.networks
@@ -100,13 +113,6 @@ public final class LearnedModelSnapshot<let Obs: Int, let Act: Int, let ObsAct: 
             clipLow = [Float](repeating: -.infinity, count: Obs)
             clipHigh = [Float](repeating: .infinity, count: Obs)
         }
-        dynamicsInput = allocateFloats(ObsAct * maxLanes)
-        rewardInput = allocateFloats(ObsAct * maxLanes)
-        rawOutput = allocateFloats(Obs2 * maxLanes)
-        preClip = allocateFloats(Obs * maxLanes)
-        noiseCopy = allocateFloats(Obs * maxLanes)
-        outputGrad = allocateFloats(Obs2 * maxLanes)
-        inputGrad = allocateFloats(ObsAct * maxLanes)
     }
 
     deinit {

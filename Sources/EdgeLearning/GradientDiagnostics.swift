@@ -383,7 +383,13 @@ public func largestEigenvalue(symmetric a: inout [Double], dimension k: Int) -> 
     precondition(a.count >= k * k && k > 0, "need a k×k matrix")
     for _ in 0..<100 {
         var off: Double = 0, total: Double = 0
-        for r in 0..<k { for c in 0..<k { total += a[r * k + c] * a[r * k + c]; if r != c { off += a[r * k + c] * a[r * k + c] } } }
+        for r in 0..<k {
+            for c in 0..<k {
+                let square = a[r * k + c] * a[r * k + c]
+                total += square
+                if r != c { off += square }
+            }
+        }
         if off <= 1e-28 * total || !(total.isFinite) { break }
         for p in 0..<k {
             for q in (p + 1)..<k where a[p * k + q] != 0 {

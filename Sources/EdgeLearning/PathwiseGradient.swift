@@ -42,7 +42,8 @@ public final class ImaginedReturnGradient<World: DifferentiableWorldModel, let O
     let states, policyNoise, samples, actions, modelNoise, rewards: UnsafeMutablePointer<Float>
     let members: UnsafeMutablePointer<Int>
     // Scratch [rows][maxLanes].
-    let input, inputGrad, adjoint, obsGrad, actionGrad, meanGrad, rewardGrad, nextScratch, rewardScratch: UnsafeMutablePointer<Float>
+    let input, inputGrad, adjoint, obsGrad, actionGrad, meanGrad: UnsafeMutablePointer<Float>
+    let rewardGrad, nextScratch, rewardScratch: UnsafeMutablePointer<Float>
     let returnsToGo: UnsafeMutablePointer<Double>      // [H][lanes]
     let actionJacobian: UnsafeMutablePointer<Double>   // [lanes][Obs][Act]: ∂s_{t+1}/∂a_t
 
@@ -73,7 +74,8 @@ public final class ImaginedReturnGradient<World: DifferentiableWorldModel, let O
         rewards = allocateFloats(h * n)
         members = .allocate(capacity: h)
         members.initialize(repeating: 0, count: h)
-        input = allocateFloats(Obs * n); inputGrad = allocateFloats(Obs * n); adjoint = allocateFloats(Obs * n); obsGrad = allocateFloats(Obs * n)
+        input = allocateFloats(Obs * n); inputGrad = allocateFloats(Obs * n)
+        adjoint = allocateFloats(Obs * n); obsGrad = allocateFloats(Obs * n)
         actionGrad = allocateFloats(Act * n); meanGrad = allocateFloats(Act * n); rewardGrad = allocateFloats(n)
         nextScratch = allocateFloats(Obs * n); rewardScratch = allocateFloats(n)
         returnsToGo = .allocate(capacity: h * n)
@@ -83,8 +85,8 @@ public final class ImaginedReturnGradient<World: DifferentiableWorldModel, let O
     }
 
     deinit {
-        for p in [states, policyNoise, samples, actions, modelNoise, rewards, input, inputGrad, adjoint, obsGrad, actionGrad,
-                  meanGrad, rewardGrad, nextScratch, rewardScratch] { p.deallocate() }
+        for p in [states, policyNoise, samples, actions, modelNoise, rewards, input, inputGrad, adjoint, obsGrad,
+                  actionGrad, meanGrad, rewardGrad, nextScratch, rewardScratch] { p.deallocate() }
         members.deallocate(); returnsToGo.deallocate(); actionJacobian.deallocate()
     }
 
@@ -120,7 +122,6 @@ public final class ImaginedReturnGradient<World: DifferentiableWorldModel, let O
         let lanes = paddedToLanes(n)
         self.lanes = lanes
         for k in 0..<Obs { for l in n..<lanes { states[k * lanes + l] = 0 } }
-        let sigma = (0..<Act).map { Self.exp(policy.logStd.values[$0]) }
         var total: Double = 0
         for t in 0..<h {
             let s = states + t * Obs * lanes
@@ -132,9 +133,10 @@ public final class ImaginedReturnGradient<World: DifferentiableWorldModel, let O
             scale(s, into: input, lanes: lanes)
             let mu = policy.forwardMean(input: input, lanes: lanes)
             for j in 0..<Act {
+                let sigma = Self.exp(policy.logStd.values[j])
                 for l in 0..<lanes {
                     let i = j * lanes + l
-                    u[i] = mu[i] + sigma[j] * eps[i]
+                    u[i] = mu[i] + sigma * eps[i]
                     a[i] = center[j] + halfRange[j] * min(max(u[i], -1), 1)
                 }
             }
@@ -158,7 +160,6 @@ public final class ImaginedReturnGradient<World: DifferentiableWorldModel, let O
         let n = count, lanes = self.lanes
         policy.zeroGrads()
         adjoint.update(repeating: 0, count: Obs * lanes)  // dJ/ds_H
-        let sigma = (0..<Act).map { Self.exp(policy.logStd.values[$0]) }
         for t in stride(from: horizon - 1, through: 0, by: -1) {
             let discount = pow(Double(gamma), Double(t))
             let s = states + t * Obs * lanes
@@ -171,12 +172,13 @@ public final class ImaginedReturnGradient<World: DifferentiableWorldModel, let O
                            actionGrad: actionGrad)
             // a = c + h clamp(u): du = h da where |u| < 1; u = μ + σ ε: dμ = du, dlog σ = Σ du σ ε.
             for j in 0..<Act {
+                let sigma = Self.exp(policy.logStd.values[j])
                 var logStdSum: Double = 0
                 for l in 0..<lanes {
                     let i = j * lanes + l
                     let du = abs(u[i]) < 1 ? halfRange[j] * actionGrad[i] : 0
                     meanGrad[i] = du
-                    logStdSum += Double(du * sigma[j] * eps[i])
+                    logStdSum += Double(du * sigma * eps[i])
                 }
                 policy.logStd.grads[j] += Float(logStdSum)
             }
@@ -208,18 +210,18 @@ public final class ImaginedReturnGradient<World: DifferentiableWorldModel, let O
             let g = returnsToGo + t * lanes, r = rewards + t * lanes
             for l in 0..<n { g[l] = discount * Double(r[l]) + (t + 1 < horizon ? g[l + lanes] : 0) }
         }
-        let sigma = (0..<Act).map { Self.exp(policy.logStd.values[$0]) }
         for t in 0..<horizon {
             let g = returnsToGo + t * lanes, eps = policyNoise + t * Act * lanes
             var sum: Double = 0
             for l in 0..<n { sum += g[l] }
             for j in 0..<Act {
+                let sigma = Self.exp(policy.logStd.values[j])
                 var logStdSum: Double = 0
                 for l in 0..<lanes {
                     let i = j * lanes + l
                     guard l < n else { meanGrad[i] = 0; continue }
                     let advantage = (g[l] - (sum - g[l]) / Double(n - 1)) / Double(n)
-                    meanGrad[i] = Float(advantage) * eps[i] / sigma[j]
+                    meanGrad[i] = Float(advantage) * eps[i] / sigma
                     logStdSum += advantage * Double(eps[i] * eps[i] - 1)
                 }
                 policy.logStd.grads[j] += Float(logStdSum)
@@ -246,7 +248,8 @@ public final class ImaginedReturnGradient<World: DifferentiableWorldModel, let O
         // Row i of ∂s'/∂s and of ∂s'/∂a: one vector-Jacobian product per output dimension.
         for i in 0..<Obs {
             for k in 0..<Obs { for l in 0..<lanes { adjoint[k * lanes + l] = k == i ? 1 : 0 } }
-            world.backward(nextObsGrad: adjoint, rewardGrad: nil, lanes: lanes, obsGrad: obsGrad, actionGrad: actionGrad)
+            world.backward(nextObsGrad: adjoint, rewardGrad: nil, lanes: lanes, obsGrad: obsGrad,
+                           actionGrad: actionGrad)
             for l in 0..<lanes {
                 for k in 0..<Obs { open[(l * Obs + i) * Obs + k] = Double(obsGrad[k * lanes + l]) }
                 for j in 0..<Act { actionJacobian[(l * Obs + i) * Act + j] = Double(actionGrad[j * lanes + l]) }
@@ -264,7 +267,8 @@ public final class ImaginedReturnGradient<World: DifferentiableWorldModel, let O
                 for i in 0..<Obs {
                     let dsda = actionJacobian[(l * Obs + i) * Act + j]
                     for k in 0..<Obs {
-                        closed[(l * Obs + i) * Obs + k] += dsda * Double(active * inputGrad[k * lanes + l] * inverseBound[k])
+                        let dads = Double(active * inputGrad[k * lanes + l] * inverseBound[k])
+                        closed[(l * Obs + i) * Obs + k] += dsda * dads
                     }
                 }
             }

@@ -8,10 +8,18 @@ let simdPathSummary = String(simdPath.split(separator: ",").first ?? "")
 /// otherwise (logs, CI).
 final class ProgressLine: TrainingObserver {
     let enabled: Bool
+    /// Also print each durable event (transitions synced), one line each.
+    let verbose: Bool
     let terminal = isatty(2) != 0
     private var drawn = false
 
-    init(enabled: Bool) { self.enabled = enabled }
+    init(enabled: Bool, verbose: Bool = false) { self.enabled = enabled; self.verbose = verbose }
+
+    func transitionsSynced(_ count: Int) {
+        guard verbose else { return }
+        finish()
+        FileHandle.standardError.write(Data("synced \(count) transitions\n".utf8))
+    }
 
     func note(_ text: String) {
         guard enabled else { return }

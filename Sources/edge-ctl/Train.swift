@@ -66,6 +66,9 @@ struct Train: ParsableCommand {
     @Flag(help: "No progress output.")
     var quiet = false
 
+    @Flag(help: "Also print each durable event (\"synced N transitions\") on its own line.")
+    var verbose = false
+
     func validate() throws {
         guard iterations > 0 else { throw ValidationError("--iterations must be at least 1") }
         guard maxRealSteps > 0 else { throw ValidationError("--max-real-steps must be at least 1") }
@@ -112,7 +115,7 @@ struct Train: ParsableCommand {
         }
         options.dataDirectory = directory
         options.resume = resume
-        let progress = ProgressLine(enabled: !quiet)
+        let progress = ProgressLine(enabled: !quiet || verbose, verbose: verbose)
         progress.note("edge-ctl: \(resume ? "resuming" : "training") on the simulated \(rig.rawValue) rig, seed \(seed), up to \(maxRealSteps) real steps; data in \(directory); SIMD: \(simdPathSummary)")
         let summary: TrainingSummary
         do {

@@ -48,10 +48,8 @@ struct MotorFixture {
 /// A clock the test moves by hand: sleeping jumps to the deadline, `spend` simulates step work.
 final class ManualClock: ControlClock {
     var nowNs: Int64 = 1_000_000_000
-    var sleeps: [Int64] = []
 
     func sleep(untilNs deadlineNs: Int64) -> Int32 {
-        sleeps.append(deadlineNs)
         nowNs = max(nowNs, deadlineNs)
         return 0
     }

@@ -28,10 +28,10 @@ public final class PolicyMailbox<Slot: PolicyParameters>: @unchecked Sendable {
     /// The middle slot's index | `fresh`.
     @usableFromInline let state: Atomic<Int>
     /// Writer-owned.
-    @usableFromInline var writerIndex = 2
-    @usableFromInline var lastVersion: UInt64 = 0
+    @exclusivity(unchecked) @usableFromInline var writerIndex = 2
+    @exclusivity(unchecked) @usableFromInline var lastVersion: UInt64 = 0
     /// Reader-owned.
-    @usableFromInline var readerIndex = 0
+    @exclusivity(unchecked) @usableFromInline var readerIndex = 0
 
     /// Makes the three slots with `makeSlot` and copies `initial` into the reader's, as version 0.
     public init(initial: Slot, makeSlot: () -> Slot) {

@@ -75,6 +75,12 @@ public struct TrainingSummary {
 /// Receives progress (the host CLI draws a live line; the board binary prints plain lines).
 public protocol TrainingObserver: AnyObject {
     func iterationFinished(_ stats: IterationStats, options: TrainingOptions)
+    /// `count` transitions are now on disk (fsync'd): a crash from here on loses none of them.
+    func transitionsSynced(_ count: Int)
+}
+
+extension TrainingObserver {
+    public func transitionsSynced(_ count: Int) {}
 }
 
 /// The outer loop on a simulated plant: collect a real episode with the current policy (random actions
@@ -289,6 +295,7 @@ public final class Trainer<Plant: SimPlant, let Obs: Int, let Act: Int, let ObsA
                 throw .line(error)
             }
             do throws(FileError) { try log?.sync() } catch { throw .file(error) }
+            if let log { observer.transitionsSynced(log.syncedRecordCount) }
             summary.collectionSeconds += Double(edge_monotonic_ns() - c0) * 1e-9
             realSteps += steps
             stats.improvement = agent.improve(rng: &rng)

@@ -1,0 +1,169 @@
+import CEdgeSys
+import EdgeCore
+import EdgeIO
+import EdgeLearning
+
+/// How the policy is improved between real episodes (`edge-ctl compare`, issue 8).
+public enum PolicyOptimizer: String, CaseIterable {
+    /// PPO on imagined rollouts through the learned models: the training default (`Agent.improve`).
+    case ppo
+    /// The pathwise gradient of the imagined return through the learned models
+    /// (`PathwisePolicyOptimizer`), with PPO's imagined-step budget: `ppoIterationsPerEpisode` steps of
+    /// `rollouts` × `horizon` imagined steps after each real episode.
+    case pathwise
+    /// PPO on the real episodes only (no model): one PPO update on each episode as it is collected.
+    case modelFree = "model-free"
+}
+
+/// Trains on the simulated `rig` with `optimizer` improving the policy. `.ppo` is exactly
+/// `trainOnSimulator(rig:knownReward: false, ...)`; the other two run the same outer loop (collect a real
+/// episode, improve, evaluate on the true state) in memory, without a data directory.
+public func trainOnSimulator<Observer: TrainingObserver>(
+    rig: RigKind, optimizer: PolicyOptimizer, options: TrainingOptions, hyperparameters: Hyperparameters,
+    observer: Observer
+) throws(TrainingError) -> TrainingSummary {
+    if optimizer == .ppo {
+        return try trainOnSimulator(rig: rig, knownReward: false, options: options, hyperparameters: hyperparameters,
+                                    observer: observer)
+    }
+    return try withSimTrainer(rig: rig, knownReward: false, options: options, hyperparameters: hyperparameters,
+                              AlternativeTrainingRun(optimizer: optimizer, observer: observer))
+}
+
+/// The outer loop of `Trainer.run` with the pathwise or the model-free policy update.
+struct AlternativeTrainingRun<Observer: TrainingObserver>: SimTrainerVisitor {
+    let optimizer: PolicyOptimizer
+    let observer: Observer
+
+    func visit<Plant: SimPlant, let Obs: Int, let Act: Int, let ObsAct: Int, let Obs2: Int, Reward: RewardFunction>(
+        _ trainer: Trainer<Plant, Obs, Act, ObsAct, Obs2, Reward>
+    ) throws(TrainingError) -> TrainingSummary {
+        let agent = trainer.agent, options = trainer.options, h = agent.hyperparameters
+        guard let rewardModel = agent.rewardModel else { preconditionFailure("trains with the learned reward model") }
+        let low = [Float](repeating: -1, count: Act), high = [Float](repeating: 1, count: Act)  // as Agent builds it
+        var pathwise: PathwisePolicyOptimizer<LearnedModelSnapshot<Obs, Act, ObsAct, Obs2>, Obs, Act>? = nil
+        var modelFree: PPO<Obs, Act>? = nil
+        switch optimizer {
+        case .pathwise:
+            let world = LearnedModelSnapshot(dynamics: agent.dynamics, reward: rewardModel, buffer: agent.buffer,
+                                             maxLanes: paddedToLanes(h.rollouts))
+            pathwise = PathwisePolicyOptimizer(world: world, observationBounds: Plant.observationBounds,
+                                               actionLow: low, actionHigh: high, hyperparameters: h)
+        case .modelFree:  // its own PPO sized for one real episode per update; the agent's policy mirrors it
+            var episodeBatch = h
+            episodeBatch.rollouts = 1
+            episodeBatch.horizon = Plant.episodeSteps
+            modelFree = PPO(observationBounds: Plant.observationBounds, actionLow: low, actionHigh: high,
+                            hyperparameters: episodeBatch, rng: &trainer.rng)
+            agent.policy.copyParameters(from: modelFree!.policy)
+        case .ppo:
+            preconditionFailure("PPO in imagination is Trainer.run")
+        }
+        var summary = TrainingSummary()
+        summary.rig = Plant.kind
+        summary.seed = options.seed
+        summary.evaluationEpisodes = options.evaluationEpisodes
+        let start = edge_monotonic_ns()
+        var realSteps = 0, iteration = 0
+        while iteration < options.iterations && realSteps < options.maxRealSteps {
+            var stats = IterationStats()
+            let steps = min(Plant.episodeSteps, options.maxRealSteps - realSteps)
+            let c0 = edge_monotonic_ns()
+            do throws(LineError) {
+                if let pathwise {
+                    stats.episodeReturn = try trainer.collect(episode: iteration, steps: steps,
+                                                              random: iteration < options.randomEpisodes)
+                    summary.collectionSeconds += Double(edge_monotonic_ns() - c0) * 1e-9
+                    stats.improvement = agent.improvePathwise(pathwise, rewardModel: rewardModel, rng: &trainer.rng)
+                } else if let modelFree {
+                    let rollouts = ImaginedRollouts<Obs, Act>(count: 1, horizon: steps)
+                    stats.episodeReturn = try collectForPPO(trainer, ppo: modelFree, episode: iteration, into: rollouts)
+                    summary.collectionSeconds += Double(edge_monotonic_ns() - c0) * 1e-9
+                    let p0 = edge_monotonic_ns()
+                    stats.improvement.ppo = modelFree.update(rollouts, rng: &trainer.rng)
+                    agent.policy.copyParameters(from: modelFree.policy)
+                    stats.improvement.ppoSeconds = Double(edge_monotonic_ns() - p0) * 1e-9
+                }
+                realSteps += steps
+                let e0 = edge_monotonic_ns()
+                (stats.evaluationMean, stats.evaluationStd) = try trainer.evaluate(episodes: options.evaluationEpisodes)
+                stats.evaluationSeconds = Double(edge_monotonic_ns() - e0) * 1e-9
+            } catch {
+                throw .line(error)
+            }
+            iteration += 1
+            stats.iteration = iteration
+            stats.realSteps = realSteps
+            stats.elapsedSeconds = Double(edge_monotonic_ns() - start) * 1e-9
+            summary.fitSeconds += stats.improvement.fitSeconds
+            summary.imaginationSeconds += stats.improvement.imaginationSeconds
+            summary.ppoSeconds += stats.improvement.ppoSeconds
+            summary.evaluationSeconds += stats.evaluationSeconds
+            summary.curve.append(stats)
+            observer.iterationFinished(stats, options: options)
+        }
+        summary.iterations = iteration
+        summary.realSteps = realSteps
+        summary.evaluationMean = summary.curve.last?.evaluationMean ?? 0
+        summary.evaluationStd = summary.curve.last?.evaluationStd ?? 0
+        summary.wallSeconds = Double(edge_monotonic_ns() - start) * 1e-9
+        return summary
+    }
+
+    /// One real episode of the stochastic policy recorded as a PPO batch of one rollout (lane 0):
+    /// observations, unclipped normalized actions, their log-probabilities, scaled rewards from the
+    /// sensor observation, values and the bootstrap value of the last state (episodes end by the time
+    /// limit). Returns the true return.
+    func collectForPPO<Plant: SimPlant, let Obs: Int, let Act: Int, let ObsAct: Int, let Obs2: Int,
+                       Reward: RewardFunction>(
+        _ trainer: Trainer<Plant, Obs, Act, ObsAct, Obs2, Reward>, ppo: PPO<Obs, Act>, episode: Int,
+        into r: ImaginedRollouts<Obs, Act>
+    ) throws(LineError) -> Float {
+        let policy = ppo.policy, value = ppo.value
+        let lanes = r.lanes, scale = trainer.agent.hyperparameters.rewardScale
+        let input = allocateFloats(Obs * lanes), u = allocateFloats(Act * lanes), a = allocateFloats(Act * lanes)
+        let logProb = allocateFloats(lanes), obs = allocateFloats(Obs), plantAction = allocateFloats(Act)
+        defer { for p in [input, u, a, logProb, obs, plantAction] { p.deallocate() } }
+        try trainer.plant.reset(seed: trainer.episodeSeed(episode, evaluation: false))
+        trainer.plant.observe(into: obs)
+        var total: Float = 0
+        for t in 0...r.horizon {
+            for d in 0..<Obs { r.observations[(t * Obs + d) * lanes] = obs[d] }
+            policy.scaleObservations(r.observations + t * Obs * lanes, into: input, lanes: lanes)
+            r.values[t * lanes] = value.predict(input: input, lanes: lanes)[0]
+            guard t < r.horizon else { break }
+            policy.sample(input: input, count: 1, lanes: lanes, rng: &trainer.rng, actions: u, logProb: logProb)
+            policy.plantActions(u, into: a, lanes: lanes)
+            for d in 0..<Act {
+                r.actions[(t * Act + d) * lanes] = u[d * lanes]
+                plantAction[d] = a[d * lanes]
+            }
+            r.logProbs[t * lanes] = logProb[0]
+            r.rewards[t * lanes] = scale * Plant.reward(observation: obs, action: plantAction)
+            r.valid[t * lanes] = 1
+            total += try trainer.plant.step(plantAction)
+            trainer.plant.observe(into: obs)
+        }
+        return total
+    }
+}
+
+extension Agent {
+    /// `improve` with the pathwise optimizer in place of PPO: refit the models, refresh the optimizer's
+    /// snapshot of them, then `ppoIterationsPerEpisode` pathwise steps on the policy.
+    func improvePathwise(_ optimizer: PathwisePolicyOptimizer<LearnedModelSnapshot<Obs, Act, ObsAct, Obs2>, Obs, Act>,
+                         rewardModel: RewardModel<Obs, Act, ObsAct>, rng: inout RandomSource) -> ImprovementReport {
+        var report = ImprovementReport()
+        let t0 = edge_monotonic_ns()
+        report.dynamicsFit = dynamics.fit(buffer: buffer, rng: &rng)
+        report.rewardFit = rewardModel.fit(buffer: buffer, rng: &rng)
+        optimizer.gradient.world.refresh(dynamics: dynamics, reward: rewardModel, buffer: buffer)
+        let t1 = edge_monotonic_ns()
+        let result = optimizer.improve(policy: policy, starts: StartStateSampler(buffer: buffer),
+                                       steps: hyperparameters.ppoIterationsPerEpisode, rng: &rng)
+        report.imaginedReturn = Float(result.meanReturn)
+        report.fitSeconds = Double(t1 - t0) * 1e-9
+        report.imaginationSeconds = Double(edge_monotonic_ns() - t1) * 1e-9
+        return report
+    }
+}
