@@ -88,6 +88,8 @@ int edge_dir_create(const char *path) {
     return S_ISDIR(st.st_mode) ? 0 : -ENOTDIR;
 }
 
+int edge_dir_make(const char *path) { return mkdir(path, 0755) < 0 ? -errno : 0; }
+
 int edge_file_remove(const char *path) { return unlink(path) < 0 ? -errno : 0; }
 
 void edge_strerror(int errnum, char *buffer, size_t capacity) {

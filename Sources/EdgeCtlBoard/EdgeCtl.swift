@@ -20,7 +20,7 @@ enum EdgeCtl {
         discussion: "This is the board binary (Embedded Swift, no Swift runtime needed): the host CLI's commands and flags, except 'analyze' (host only) and 'run' (arrives with the hardware runtime).")
 
     static func main() {
-        let words = (1..<Int(edge_argument_count())).map { String(cString: edge_argument(Int32($0))!) }
+        let words = (0..<Int(edge_argument_count())).dropFirst().map { String(cString: edge_argument(Int32($0))!) }
         do {
             print(try run(words[...]), terminator: "")
         } catch {

@@ -53,11 +53,9 @@ enum TrainCommand {
         if arguments.flag("--list-hyperparameters") { return hyperparameters.configText() }
 
         let resume = arguments.flag("--resume")
-        let root = DataDirectory.defaultRoot()
-        let directory = arguments.string("--data") ?? (resume ? DataDirectory.latestRun(root: root, rig: rig) : nil)
-            ?? DataDirectory.newRun(root: root, rig: rig)
-        if resume && !FileSystem.exists(directory) {
-            throw CommandFailure("error: nothing to resume: \(directory) does not exist")
+        let directory: String
+        do { directory = try DataDirectory.forTraining(data: arguments.string("--data"), resume: resume, rig: rig) } catch {
+            throw CommandFailure("error: " + error.message)
         }
         options.dataDirectory = directory
         options.resume = resume

@@ -53,6 +53,8 @@ public struct Hyperparameters {
     /// Initial log σ of the Gaussian over actions normalized to [-1, 1] by the actuator bounds.
     /// ln 0.5: σ is a quarter of the actuator range, the prototype's σ = 1 N·m on Pendulum's ±2 N·m.
     public var initialLogStd: Float = -0.693_147_2
+    /// Floor of log σ after each update: exploration never collapses below it (−20 = no floor).
+    public var minLogStd: Float = -20
     /// Scale of the mean network's initial last-layer weights, so the first actions are near the center.
     public var policyOutputScale: Float = 0.01
     /// Initial hidden-layer weights of policy and value have std gain/√fan-in: cleanrl's orthogonal gain
@@ -192,6 +194,7 @@ extension Hyperparameters {
             .float("entropyCoefficient", 0...1e3, { $0.entropyCoefficient }, { $0.entropyCoefficient = $1 }),
             .bool("normalizeAdvantages", { $0.normalizeAdvantages }, { $0.normalizeAdvantages = $1 }),
             .float("initialLogStd", -20...5, { $0.initialLogStd }, { $0.initialLogStd = $1 }),
+            .float("minLogStd", -20...5, { $0.minLogStd }, { $0.minLogStd = $1 }),
             .float("policyOutputScale", 0...100, { $0.policyOutputScale }, { $0.policyOutputScale = $1 }),
             .float("hiddenInitGain", 0...100, { $0.hiddenInitGain }, { $0.hiddenInitGain = $1 }),
             .int("ppoIterationsPerEpisode", 0...100_000, { $0.ppoIterationsPerEpisode },

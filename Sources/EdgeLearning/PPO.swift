@@ -153,6 +153,8 @@ public final class PPO<let Obs: Int, let Act: Int> {
         report.policyGradNorm += Self.clipGlobalGradNorm(policy.meanNetwork.parameters, policy.logStd, maxNorm: maxNorm)
         meanOptimizer.step()
         logStdOptimizer.step()
+        let floor = hyperparameters.minLogStd
+        for d in 0..<Act where policy.logStd.values[d] < floor { policy.logStd.values[d] = floor }
 
         // Value: regression on the GAE returns.
         value.network.parameters.zeroGrads()

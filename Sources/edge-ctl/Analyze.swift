@@ -18,12 +18,7 @@ struct AnalyzeGradients: ParsableCommand {
         commandName: "gradients",
         abstract: "Pathwise (backpropagation through the learned model) vs likelihood-ratio gradients of the imagined return as the horizon grows, with the open- and closed-loop Jacobian products.",
         discussion: """
-        Trains on the simulated rig first (the same run as `edge-ctl train --sim` with these options), then
-        for each horizon H draws --batches independent batches of --starts imagined rollouts from real
-        states and estimates the gradient of the imagined return with respect to the policy parameters
-        both ways. Pathwise: reparameterized policy and model noise, one ensemble member per step shared
-        by the batch, backpropagation through r_phi, f_psi and pi_theta. Likelihood ratio: REINFORCE with
-        a leave-one-out batch-mean baseline.
+        Trains on the simulated rig first (the same run as `edge-ctl train --sim` with these options, in memory), then for each horizon H draws --batches independent batches of --starts imagined rollouts from real states and estimates the gradient of the imagined return with respect to the policy parameters both ways. Pathwise: reparameterized policy and model noise, one ensemble member per step shared by the batch, backpropagation through r_phi, f_psi and pi_theta (on a read-only copy of the models). Likelihood ratio: REINFORCE with a leave-one-out batch-mean baseline. The Jacobian products are measured along the rollouts of the longest horizon.
 
         Examples:
           edge-ctl analyze gradients --sim --policy initial

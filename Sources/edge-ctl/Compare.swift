@@ -9,10 +9,7 @@ struct Compare: ParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Compare policy optimizers on the simulated rig with the same real-step budget: PPO in imagination, the pathwise gradient through the learned model, and model-free PPO on the real episodes.",
         discussion: """
-        Each method trains from scratch once per seed (seeds --seed ..< --seed + --seeds) and is evaluated
-        after every real episode on the rig's true state. PPO in imagination is `edge-ctl train`; the
-        pathwise method takes ppoIterationsPerEpisode gradient steps of rollouts x horizon imagined steps
-        each (PPO's imagined-step budget); model-free PPO updates once on each real episode.
+        Each method trains from scratch once per seed (seeds --seed ..< --seed + --seeds) and is evaluated after every real episode on the rig's true state. ppo is `edge-ctl train` (PPO in imagination); pathwise takes ppoIterationsPerEpisode gradient steps of rollouts x horizon imagined steps each (PPO's imagined-step budget) on the finite-horizon imagined return; model-free updates PPO once on each real episode.
 
         Example:
           edge-ctl compare --sim --seeds 3

@@ -107,11 +107,9 @@ struct Train: ParsableCommand {
         options.maxRealSteps = maxRealSteps
         options.evaluationEpisodes = evalEpisodes
         options.randomEpisodes = randomEpisodes
-        let root = DataDirectory.defaultRoot()
-        let directory = data ?? (resume ? DataDirectory.latestRun(root: root, rig: rig) : nil)
-            ?? DataDirectory.newRun(root: root, rig: rig)
-        if resume && !FileManager.default.fileExists(atPath: directory) {
-            throw RuntimeError("nothing to resume: \(directory) does not exist")
+        let directory: String
+        do { directory = try DataDirectory.forTraining(data: data, resume: resume, rig: rig) } catch {
+            throw RuntimeError(error.message)
         }
         options.dataDirectory = directory
         options.resume = resume

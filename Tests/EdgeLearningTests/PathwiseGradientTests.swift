@@ -101,6 +101,40 @@ struct PathwiseGradientTests {
         }
     }
 
+    @Test("refresh makes a snapshot follow its models after they are refitted on more data")
+    func refreshFollowsARefit() {
+        var h = ModelHyperparameters()
+        h.dynamicsFit.maxStepsPerFit = 100
+        h.rewardFit.maxStepsPerFit = 100
+        let buffer = PendulumBuffer(capacity: 800)
+        Pendulum.randomTransitions(400, seed: 56, into: buffer)
+        var rng = RandomSource(seed: 57)
+        let dynamics = PendulumDynamics(hyperparameters: h, rng: &rng)
+        let reward = PendulumRewardModel(hyperparameters: h, rng: &rng)
+        _ = dynamics.fit(buffer: buffer, rng: &rng)
+        _ = reward.fit(buffer: buffer, rng: &rng)
+        let world = LearnedModelSnapshot(dynamics: dynamics, reward: reward, buffer: buffer, maxLanes: 16)
+        Pendulum.randomTransitions(400, seed: 58, into: buffer)
+        _ = dynamics.fit(buffer: buffer, rng: &rng)
+        _ = reward.fit(buffer: buffer, rng: &rng)
+        let lanes = 16
+        var obs = [Float](repeating: 0, count: 3 * lanes)
+        buffer.sample(count: lanes, lanes: lanes, rng: &rng, obs: &obs)
+        let action = (0..<lanes).map { _ in rng.nextUniform(-1, 1) }
+        let noise = [Float](repeating: 0, count: 3 * lanes)
+        var mean = obs, std = obs, expectedReward = action
+        dynamics.predict(member: 0, obs: obs, action: action, lanes: lanes, nextObsMean: &mean, nextObsStd: &std)
+        reward.reward(obs: obs, action: action, lanes: lanes, into: &expectedReward)
+        func largestDifference() -> Float {
+            var next = obs, r = action
+            world.step(member: 0, obs: obs, action: action, noise: noise, lanes: lanes, nextObs: &next, reward: &r)
+            return max(zip(next, mean).map { abs($0 - $1) }.max()!, zip(r, expectedReward).map { abs($0 - $1) }.max()!)
+        }
+        #expect(largestDifference() > 1e-3)  // stale: the models moved
+        world.refresh(dynamics: dynamics, reward: reward, buffer: buffer)
+        #expect(largestDifference() < 1e-4)
+    }
+
     @Test("the snapshot's vector-Jacobian product matches central differences of its step in every input")
     func snapshotBackwardMatchesFiniteDifferences() {
         let (buffer, dynamics, reward) = fittedPendulumModels(seed: 47)

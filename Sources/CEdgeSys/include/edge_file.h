@@ -31,6 +31,9 @@ int edge_file_rename(const char *from, const char *to);
 int edge_dir_sync(const char *path);
 /// Creates the directory `path` (mode 0755) and its missing parents. 0 or -errno.
 int edge_dir_create(const char *path);
+/// Creates the one directory `path` (mode 0755), its parent must exist. 0, -EEXIST if it exists, or -errno.
+/// Two processes racing for the same name: exactly one gets 0.
+int edge_dir_make(const char *path);
 /// Removes a file. 0 or -errno.
 int edge_file_remove(const char *path);
 /// strerror(errnum) copied into `buffer` (NUL-terminated).

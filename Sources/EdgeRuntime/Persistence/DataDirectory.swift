@@ -20,11 +20,38 @@ public struct DataDirectory {
         return "edge-ctl-data"
     }
 
-    /// `root/<rig>/run-NNN` for the first NNN not yet used (a new run never touches an old one).
-    public static func newRun(root: String, rig: RigKind) -> String {
+    /// Creates and returns `root/<rig>/run-NNN` for the first NNN not yet used. The directory is made
+    /// with an exclusive mkdir, so runs started at the same moment never share one and a new run never
+    /// touches an old one.
+    public static func newRun(root: String, rig: RigKind) throws(FileError) -> String {
+        try FileSystem.createDirectory(FileSystem.join(root, rig.rawValue))
         var n = 1
-        while FileSystem.exists(runPath(root: root, rig: rig, number: n)) { n += 1 }
-        return runPath(root: root, rig: rig, number: n)
+        while true {
+            let path = runPath(root: root, rig: rig, number: n)
+            let rc = path.withCString { edge_dir_make($0) }
+            if rc == 0 { return path }
+            if rc != -17 { throw FileError(path: path, operation: "create directory", code: -rc) }  // 17: EEXIST
+            n += 1
+        }
+    }
+
+    /// The directory a `train` run uses: `data` if given; else with `resume` the latest run of `rig`;
+    /// else a new run directory. Errors are one line (nothing to resume, cannot create).
+    public static func forTraining(data: String?, resume: Bool, rig: RigKind) throws(FileError) -> String {
+        let root = defaultRoot()
+        if let data {
+            if resume && !FileSystem.exists(data) {
+                throw FileError(path: data, operation: "resume", code: 0, detail: "nothing to resume: the directory does not exist")
+            }
+            return data
+        }
+        if resume {
+            guard let latest = latestRun(root: root, rig: rig) else {
+                throw FileError(path: root, operation: "resume", code: 0, detail: "nothing to resume: no \(rig.rawValue) run here")
+            }
+            return latest
+        }
+        return try newRun(root: root, rig: rig)
     }
 
     /// The highest-numbered existing run of `rig` under `root`, if any.
