@@ -40,7 +40,7 @@ done
 # The Embedded-safe targets in dependency order (DESIGN section 2). Executables are linked, never archived.
 embedded_libraries=(CEdgeSys EdgeCore EdgeLearning EdgeIO FirmwareSim EdgeRuntime)
 embedded_executables=(EdgeCoreCheck EdgeCtlBoard)
-host_only=(edge-ctl)  # may use Foundation and packages; not built here
+host_only=(edge-ctl CEdgeAllocCounter)  # may use Foundation and packages; not built here
 
 package_root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 cd "$package_root"

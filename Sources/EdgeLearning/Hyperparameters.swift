@@ -53,8 +53,9 @@ public struct Hyperparameters {
     /// Initial log σ of the Gaussian over actions normalized to [-1, 1] by the actuator bounds.
     /// ln 0.5: σ is a quarter of the actuator range, the prototype's σ = 1 N·m on Pendulum's ±2 N·m.
     public var initialLogStd: Float = -0.693_147_2
-    /// Floor of log σ after each update: exploration never collapses below it (−20 = no floor).
-    public var minLogStd: Float = -20
+    /// Floor of log σ after each update (σ ≥ 0.3 of the half-range): without it some pendulum seeds
+    /// collapsed exploration while holding still at full torque and never recovered (−20 = no floor).
+    public var minLogStd: Float = -1.2
     /// Scale of the mean network's initial last-layer weights, so the first actions are near the center.
     public var policyOutputScale: Float = 0.01
     /// Initial hidden-layer weights of policy and value have std gain/√fan-in: cleanrl's orthogonal gain

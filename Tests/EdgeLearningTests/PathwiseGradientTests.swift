@@ -32,7 +32,7 @@ struct PathwiseGradientTests {
         return (estimator, buffer)
     }
 
-    @Test("the pathwise gradient of the imagined return matches central differences of J with the noise fixed (H = 5, relative error below 1e-2 along the gradient and random directions)")
+    @Test("the pathwise gradient of the imagined return matches central differences of J with the noise fixed (H = 5, relative error below 2e-3 along the gradient, random directions and log σ)")
     func pathwiseMatchesFiniteDifferences() {
         let (estimator, buffer) = Self.learnedEstimator(seed: 41, horizon: 5)
         estimator.copyPolicy(from: pendulumPolicy(seed: 42, logStd: -1.2, outputScale: 0.5))
@@ -67,7 +67,7 @@ struct PathwiseGradientTests {
             let difference = (objective(v, size) - objective(v, -size)) / (2 * size)
             let analytic = dot(gradient, v)
             let error = abs(difference - analytic)
-            #expect(error <= 1e-2 * max(abs(analytic), 0.05 * norm(gradient)),
+            #expect(error <= 2e-3 * max(abs(analytic), 0.05 * norm(gradient)),
                     "directional derivative \(analytic) vs central difference \(difference)")
         }
     }
@@ -178,7 +178,7 @@ struct PathwiseGradientTests {
                 worst = max(worst, abs(difference - analytic) / max(abs(analytic), 1))
             }
         }
-        #expect(worst < 5e-3, "largest relative error \(worst)")
+        #expect(worst < 1e-3, "largest relative error \(worst)")
     }
 
     @Test("the closed-loop and open-loop one-step state Jacobians match central differences of the rollout")
@@ -214,7 +214,7 @@ struct PathwiseGradientTests {
                 }
             }
         }
-        #expect(worst < 1e-2, "largest relative error \(worst)")
+        #expect(worst < 1e-3, "largest relative error \(worst)")
         #expect(policyEffect > 1e-2)  // the policy term matters, so the test can tell open from closed loop
     }
 
