@@ -161,7 +161,7 @@ done
 collect_objects "$product" main_objects
 # SwiftPM renames an executable's entry point to <Target>_main; C's main must point at it.
 entry=()
-if aarch64-linux-gnu-nm --defined-only "${main_objects[@]}" | grep -qw "${product}_main"; then
+if aarch64-linux-gnu-nm --defined-only "${main_objects[@]}" | grep -w "${product}_main" >/dev/null; then
     entry=(-Wl,--defsym,main="${product}_main")
 fi
 link_flags=(-static-pie)

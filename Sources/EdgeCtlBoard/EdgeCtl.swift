@@ -17,7 +17,7 @@ enum EdgeCtl {
                       ("bench", BenchCommand.spec.abstract),
                       ("boards", BoardsCommand.spec.abstract),
                       ("help", "Show help for a command.")],
-        discussion: "This is the board binary (Embedded Swift, no Swift runtime needed): the host CLI's commands and flags, except 'analyze' (host only) and 'run' (arrives with the hardware runtime).")
+        discussion: "This is the board binary (Embedded Swift, no Swift runtime needed): the host CLI's commands and flags, except 'analyze' and 'compare' (host only) and 'run' (arrives with the runtime).")
 
     static func main() {
         let words = (0..<Int(edge_argument_count())).dropFirst().map { String(cString: edge_argument(Int32($0))!) }
@@ -42,8 +42,8 @@ enum EdgeCtl {
         case "export": return try ExportCommand.run(rest)
         case "bench": return try BenchCommand.run(rest)
         case "boards": return try BoardsCommand.run(rest)
-        case "analyze":
-            throw CommandFailure("error: 'edge-ctl analyze' is not on the board binary: it studies gradients on the simulator, nothing board-specific; run it on the host",
+        case "analyze", "compare":
+            throw CommandFailure("error: 'edge-ctl \(first)' is not on the board binary: it studies learning on the simulator, nothing board-specific; run it on the host",
                                  status: ExitStatus.unavailable)
         default:
             if first.hasPrefix("-") { return try TrainCommand.run(words) }

@@ -1,24 +1,22 @@
-/// `edge-ctl run`: needs the hardware control loop of the runtime issue. Its flags parse already (a
-/// typo is still a usage error, exit 64), so scripts written for it fail with one clear line and exit
-/// 69 until it lands. The flags are a proposal: the host CLI has no `run` yet, and whichever front-end
-/// gets it first sets the names.
+/// `edge-ctl run`: the host CLI's flags (Sources/edge-ctl/Run.swift), parsed so that a typo is still a
+/// usage error (exit 64); the command itself exits 69 until it is wired to `runCheckpointPolicy`
+/// (EdgeRuntime/Training/PolicyRun.swift, in progress with the runtime issue).
 enum RunCommand {
     static let spec = CommandSpec(
         path: "edge-ctl run",
-        abstract: "Run the trained policy on a rig at its control rate, without learning, until stopped.",
-        options: [.flag("--sim", "Use the simulated board (short for --board sim)."),
-                  .option("--board", "board", "Board to run on (a name from `edge-ctl boards`).")]
+        abstract: "Run the checkpoint's policy in the real-time control loop (no learning) and report its timing.",
+        options: [.flag("--sim", "Run on the simulated board (required: hardware runs are not wired yet).")]
             + DataOptions.options
-            + [.option("--seconds", "seconds", "Stop after this many seconds. (default: until SIGINT or SIGTERM)"),
-               .flag("--json", "Print one JSON object at the end instead of the text summary."),
-               .flag("--quiet", "No progress output.")])
+            + [.option("--episodes", "episodes", "Episodes to run back to back from the evaluation starts. (default: 5)"),
+               .option("--seed", "seed", "Seed of the start states (default: the training run's seed)."),
+               .flag("--json", "Print one JSON object.")])
 
     static func run(_ words: ArraySlice<String>) throws(CommandFailure) -> String {
         let arguments = try ParsedArguments(words, spec: spec)
         if arguments.wantsHelp { return spec.helpText }
         throw CommandFailure(
-            "error: 'edge-ctl run' is not yet available: it lands with the runtime issue (the hardware control "
-            + "loop); 'edge-ctl train --sim', 'eval' and 'bench' work now",
+            "error: 'edge-ctl run' is not yet available on the board binary: it lands with the runtime issue "
+            + "(the real-time control loop); 'edge-ctl train --sim', 'eval' and 'bench' work now",
             status: ExitStatus.unavailable)
     }
 }

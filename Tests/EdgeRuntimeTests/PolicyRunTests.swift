@@ -1,0 +1,47 @@
+import EdgeLearning
+import EdgeRuntime
+import FirmwareSim
+import Testing
+
+@Suite("Running a checkpoint's policy in the control loop")
+struct PolicyRunTests {
+    @Test("a pendulum checkpoint runs 2 whole episodes in the loop without allocating, from the evaluation starts")
+    func pendulumCheckpointRuns() throws {
+        try withTemporaryDirectory { dir in
+            var options = TrainingOptions()
+            options.seed = 3
+            options.maxRealSteps = 200
+            options.evaluationEpisodes = 1
+            options.dataDirectory = dir
+            var h = Hyperparameters()
+            h.ppoIterationsPerEpisode = 1
+            _ = try trainOnSimulator(rig: .pendulum, knownReward: false, options: options, hyperparameters: h,
+                                     observer: CurveRecorder())
+
+            let report = try runCheckpointPolicy(directory: dir, rig: .pendulum, episodes: 2, seed: 3,
+                                                 stopsOnSignals: false)
+            #expect(report.exit == .completed)
+            #expect(report.steps == 2 * PendulumPlant.episodeSteps)
+            #expect(report.episodes == 2 && report.episodeReturns.count == 2)
+            if AllocationCounter.isAvailable {
+                #expect(report.allocations == 0)
+                #expect(report.allocationsPerStep == 0)
+            } else {
+                #expect(report.allocations == nil)
+            }
+            #expect(report.latencyP50Ns <= report.latencyP99Ns && report.latencyP99Ns <= report.latencyMaxNs)
+            #expect(report.latencyMaxNs > 0, "the host's compute time is charged to the plant's clock")
+            #expect(report.latencyBuckets.reduce(0) { $0 + $1.count } == UInt64(report.steps))
+            #expect(report.missedDeadlines == 0, "a step of microseconds within a 50 ms period")
+            #expect(report.safety.steps == report.steps && report.safety.firstFault == nil)
+
+            // Same starts as the evaluation: the loop adds one safe-action period at each episode's
+            // start (the first observation is taken at the first deadline), so the returns are close,
+            // not equal.
+            let evaluation = try evaluateCheckpoint(directory: dir, rig: .pendulum, episodes: 2, seed: 3)
+            #expect(report.returnMean.isFinite && report.returnMean < 0 && report.returnMean > -2000)
+            #expect(abs(report.returnMean - evaluation.mean) < 0.05 * abs(evaluation.mean),
+                    "loop \(report.returnMean) vs evaluation \(evaluation.mean)")
+        }
+    }
+}
