@@ -29,7 +29,7 @@ func layerWeights<let In: Int, let Out: Int>(_ d: Dense<In, Out>) -> PolicyWeigh
 public func exportPolicy(directory: String, rig: RigKind) throws(TrainingError) -> PolicyWeights {
     struct Read: SimTrainerVisitor {
         let path: String
-        func visit<Plant: SimPlant, let Obs: Int, let Act: Int, let ObsAct: Int, let Obs2: Int, Reward: RewardFunction>(
+        func visit<Plant: RigBackedPlant, let Obs: Int, let Act: Int, let ObsAct: Int, let Obs2: Int, Reward: RewardFunction>(
             _ trainer: Trainer<Plant, Obs, Act, ObsAct, Obs2, Reward>) throws(TrainingError) -> PolicyWeights {
             let policy = trainer.agent.policy
             do throws(FileError) {

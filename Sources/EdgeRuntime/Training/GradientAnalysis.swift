@@ -79,7 +79,7 @@ struct GradientAnalysisRun<Observer: TrainingObserver>: SimTrainerVisitor {
     let observer: Observer
     let analysis: GradientAnalysisOptions
 
-    func visit<Plant: SimPlant, let Obs: Int, let Act: Int, let ObsAct: Int, let Obs2: Int, Reward: RewardFunction>(
+    func visit<Plant: RigBackedPlant, let Obs: Int, let Act: Int, let ObsAct: Int, let Obs2: Int, Reward: RewardFunction>(
         _ trainer: Trainer<Plant, Obs, Act, ObsAct, Obs2, Reward>
     ) throws(TrainingError) -> Result<GradientAnalysis, GradientAnalysisError> {
         var result = GradientAnalysis()

@@ -35,7 +35,7 @@ struct AlternativeTrainingRun<Observer: TrainingObserver>: SimTrainerVisitor {
     let optimizer: PolicyOptimizer
     let observer: Observer
 
-    func visit<Plant: SimPlant, let Obs: Int, let Act: Int, let ObsAct: Int, let Obs2: Int, Reward: RewardFunction>(
+    func visit<Plant: RigBackedPlant, let Obs: Int, let Act: Int, let ObsAct: Int, let Obs2: Int, Reward: RewardFunction>(
         _ trainer: Trainer<Plant, Obs, Act, ObsAct, Obs2, Reward>
     ) throws(TrainingError) -> TrainingSummary {
         let agent = trainer.agent, options = trainer.options, h = agent.hyperparameters

@@ -63,41 +63,24 @@ public struct PolicyRunReport {
 ///   `StopSignal.installHandlers()`); off where other code shares the process's stop flag (tests).
 public func runCheckpointPolicy(directory: String, rig: RigKind, episodes: Int, seed: UInt64,
                                 stopsOnSignals: Bool) throws(TrainingError) -> PolicyRunReport {
-    let path = DataDirectory(path: directory).checkpointPath
-    // The agent shapes of `withSimTrainer`, which cannot hand out the plant's rig and sensors.
-    switch rig {
-    case .pendulum:
-        return try runPolicy(Trainer<PendulumPlant, 3, 1, 4, 6, KnownReward<PendulumPlant>>.self,
-                             checkpoint: path, episodes: episodes, seed: seed, stopsOnSignals: stopsOnSignals)
-    case .motor:
-        return try runPolicy(Trainer<MotorPlant, 2, 1, 3, 4, KnownReward<MotorPlant>>.self,
-                             checkpoint: path, episodes: episodes, seed: seed, stopsOnSignals: stopsOnSignals)
-    case .cartpole:
-        return try runPolicy(Trainer<CartPolePlant, 5, 1, 6, 10, KnownReward<CartPolePlant>>.self,
-                             checkpoint: path, episodes: episodes, seed: seed, stopsOnSignals: stopsOnSignals)
+    struct Deploy: SimTrainerVisitor {
+        let path: String, episodes: Int, stopsOnSignals: Bool
+        func visit<Plant: RigBackedPlant, let Obs: Int, let Act: Int, let ObsAct: Int, let Obs2: Int, Reward: RewardFunction>(
+            _ trainer: Trainer<Plant, Obs, Act, ObsAct, Obs2, Reward>) throws(TrainingError) -> PolicyRunReport {
+            try runPolicy(trainer, checkpoint: path, episodes: episodes, stopsOnSignals: stopsOnSignals)
+        }
     }
-}
-
-/// A simulated plant whose rig and sensor layer the control runtime can drive directly.
-protocol DeployableSimPlant: SimPlant {
-    associatedtype SimRig: Rig
-    associatedtype IO: PlantIO & EncoderCountReporting
-    var rig: SimRig { get }
-    var io: IO { get }
-}
-
-extension PendulumPlant: DeployableSimPlant {}
-extension MotorPlant: DeployableSimPlant {}
-extension CartPolePlant: DeployableSimPlant {}
-
-func runPolicy<Plant: DeployableSimPlant, let Obs: Int, let Act: Int, let ObsAct: Int, let Obs2: Int>(
-    _ shapes: Trainer<Plant, Obs, Act, ObsAct, Obs2, KnownReward<Plant>>.Type,
-    checkpoint path: String, episodes: Int, seed: UInt64, stopsOnSignals: Bool
-) throws(TrainingError) -> PolicyRunReport {
     var options = TrainingOptions()
     options.seed = seed
-    let trainer = try Trainer<Plant, Obs, Act, ObsAct, Obs2, KnownReward<Plant>>(
-        options: options, hyperparameters: Hyperparameters()) { _ in (KnownReward<Plant>(), nil) }
+    return try withSimTrainer(rig: rig, knownReward: true, options: options, hyperparameters: Hyperparameters(),
+                              Deploy(path: DataDirectory(path: directory).checkpointPath, episodes: episodes,
+                                     stopsOnSignals: stopsOnSignals))
+}
+
+func runPolicy<Plant: RigBackedPlant, let Obs: Int, let Act: Int, let ObsAct: Int, let Obs2: Int, Reward: RewardFunction>(
+    _ trainer: Trainer<Plant, Obs, Act, ObsAct, Obs2, Reward>,
+    checkpoint path: String, episodes: Int, stopsOnSignals: Bool
+) throws(TrainingError) -> PolicyRunReport {
     do throws(FileError) {
         try trainer.agent.restorePolicy(from: CheckpointReader(try Checkpoint.read(from: path), path: path))
     } catch {
@@ -118,8 +101,8 @@ func runPolicy<Plant: DeployableSimPlant, let Obs: Int, let Act: Int, let ObsAct
     let limits = SafetyLimits(actionCount: Act, low: -1, high: 1,
                               maxRatePerSecond: Float(1e9 / Double(periodNs)))
     let step = ControlStep(plant: plant.io, limits: limits, periodNs: periodNs)
-    let makePolicy = {
-        var rng = RandomSource(seed: seed)
+    let makePolicy: () -> GaussianPolicy<Obs, Act> = {
+        var rng = RandomSource(seed: trainer.options.seed)
         return GaussianPolicy<Obs, Act>(
             observationBounds: Plant.observationBounds, actionLow: [Float](repeating: -1, count: Act),
             actionHigh: [Float](repeating: 1, count: Act), initialLogStd: 0, hiddenGain: 1, outputScale: 1,
@@ -127,7 +110,7 @@ func runPolicy<Plant: DeployableSimPlant, let Obs: Int, let Act: Int, let ObsAct
     }
     let mailbox = PolicyMailbox(initial: trainer.agent.policy, makeSlot: makePolicy)
     let session = ControlSession(loop: loop, step: step, mailbox: mailbox, makePolicy: makePolicy,
-                                 explore: false, seed: seed)
+                                 explore: false, seed: trainer.options.seed)
 
     let episodeSteps = Plant.episodeSteps
     var returns: [Float] = []

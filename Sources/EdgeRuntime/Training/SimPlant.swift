@@ -53,6 +53,29 @@ public struct KnownReward<Plant: SimPlant>: RewardFunction {
     }
 }
 
+/// The parts every simulated plant shares: a FirmwareSim rig read and driven through its `PlantIO`.
+public protocol RigBackedPlant: SimPlant {
+    associatedtype RigType: Rig
+    associatedtype IO: PlantIO & EncoderCountReporting
+    var rig: RigType { get }
+    var io: IO { get }
+}
+
+extension RigBackedPlant {
+    public var controlPeriodNs: Int64 { rig.controlPeriodNs }
+    public var health: PlantHealth { io.health }
+
+    public func observe(into observation: UnsafeMutablePointer<Float>) {
+        io.observe(into: UnsafeMutableBufferPointer(start: observation, count: Self.observationSize))
+    }
+
+    public func step(_ action: UnsafePointer<Float>) throws(LineError) -> Float {
+        try io.act(UnsafeBufferPointer(start: action, count: Self.actionSize))
+        try rig.step(pollEveryNs: sensorPollPeriodNs) { () throws(LineError) in try io.poll() }
+        return Float(rig.lastReward)
+    }
+}
+
 /// Polls the sensors this often within a control step: a line's kernel queue holds 16 events, and the
 /// pendulum's encoder fills it in about 12 ms at top speed.
 let sensorPollPeriodNs: Int64 = 1_000_000
@@ -61,16 +84,14 @@ let sensorPollPeriodNs: Int64 = 1_000_000
 
 /// Gymnasium Pendulum-v1 on the simulated board: observation [cos θ, sin θ, θ̇] from the shaft encoder,
 /// action a ∈ [-1, 1] = torque / 2 N·m, reward −(θ² + 0.1 θ̇² + 0.001 u²), 200 steps of 50 ms.
-public final class PendulumPlant: SimPlant {
+public final class PendulumPlant: RigBackedPlant {
     public static var kind: RigKind { .pendulum }
     public static var observationSize: Int { 3 }
     public static var actionSize: Int { 1 }
     public static var observationBounds: [Float] { [1, 1, 8] }
     public static var episodeSteps: Int { 200 }
-    public var controlPeriodNs: Int64 { rig.controlPeriodNs }
-
     public let rig: PendulumRig
-    let io: PendulumIO<SimChip, HardwarePWMDrive<SimPWMOutput>>
+    public let io: PendulumIO<SimChip, HardwarePWMDrive<SimPWMOutput>>
 
     public init(mode: RigMode) throws(LineError) {
         rig = PendulumRig(options: RigOptions(mode: mode))
@@ -82,18 +103,6 @@ public final class PendulumPlant: SimPlant {
         rig.reset(seed: seed)
         try io.home(angle: rig.theta)
     }
-
-    public func observe(into observation: UnsafeMutablePointer<Float>) {
-        io.observe(into: UnsafeMutableBufferPointer(start: observation, count: 3))
-    }
-
-    public func step(_ action: UnsafePointer<Float>) throws(LineError) -> Float {
-        try io.act(UnsafeBufferPointer(start: action, count: 1))
-        try rig.step(pollEveryNs: sensorPollPeriodNs) { () throws(LineError) in try io.poll() }
-        return Float(rig.lastReward)
-    }
-
-    public var health: PlantHealth { io.health }
 
     public static func reward(observation: UnsafePointer<Float>, action: UnsafePointer<Float>) -> Float {
         let theta = atan2f(observation[1], observation[0])
@@ -107,16 +116,14 @@ public final class PendulumPlant: SimPlant {
 /// DC motor speed tracking: observation [ω/ωmax, ω*/ωmax] from the shaft encoder and the task's
 /// set-point (a new random set-point each episode), action = H-bridge duty, reward
 /// −((ω − ω*)/ωmax)² − 0.01 a², 200 steps of 10 ms.
-public final class MotorPlant: SimPlant {
+public final class MotorPlant: RigBackedPlant {
     public static var kind: RigKind { .motor }
     public static var observationSize: Int { 2 }
     public static var actionSize: Int { 1 }
     public static var observationBounds: [Float] { [1, 1] }
     public static var episodeSteps: Int { 200 }
-    public var controlPeriodNs: Int64 { rig.controlPeriodNs }
-
     public let rig: MotorRig
-    let io: MotorIO<SimChip, HardwarePWMDrive<SimPWMOutput>>
+    public let io: MotorIO<SimChip, HardwarePWMDrive<SimPWMOutput>>
 
     public init(mode: RigMode) throws(LineError) {
         rig = MotorRig(options: RigOptions(mode: mode))
@@ -130,18 +137,6 @@ public final class MotorPlant: SimPlant {
         try io.home()
     }
 
-    public func observe(into observation: UnsafeMutablePointer<Float>) {
-        io.observe(into: UnsafeMutableBufferPointer(start: observation, count: 2))
-    }
-
-    public func step(_ action: UnsafePointer<Float>) throws(LineError) -> Float {
-        try io.act(UnsafeBufferPointer(start: action, count: 1))
-        try rig.step(pollEveryNs: sensorPollPeriodNs) { () throws(LineError) in try io.poll() }
-        return Float(rig.lastReward)
-    }
-
-    public var health: PlantHealth { io.health }
-
     public static func reward(observation: UnsafePointer<Float>, action: UnsafePointer<Float>) -> Float {
         let error = observation[0] - observation[1]
         let a = min(max(action[0], -1), 1)
@@ -154,16 +149,14 @@ public final class MotorPlant: SimPlant {
 /// PILCO cart-pole swing-up: observation [x, ẋ, θ̇, sin θ, cos θ] from the cart and pole encoders,
 /// action = force / 10 N, reward −(1 − exp(−d²/(2·0.25²))) with d the pole tip's distance from upright
 /// over x = 0; 40 steps of 100 ms (PILCO's 4 s horizon).
-public final class CartPolePlant: SimPlant {
+public final class CartPolePlant: RigBackedPlant {
     public static var kind: RigKind { .cartpole }
     public static var observationSize: Int { 5 }
     public static var actionSize: Int { 1 }
     public static var observationBounds: [Float] { [1.2, 4, 12, 1, 1] }
     public static var episodeSteps: Int { 40 }
-    public var controlPeriodNs: Int64 { rig.controlPeriodNs }
-
     public let rig: CartPoleRig
-    let io: CartPoleIO<SimChip, HardwarePWMDrive<SimPWMOutput>>
+    public let io: CartPoleIO<SimChip, HardwarePWMDrive<SimPWMOutput>>
 
     public init(mode: RigMode) throws(LineError) {
         rig = CartPoleRig(options: RigOptions(mode: mode))
@@ -175,18 +168,6 @@ public final class CartPolePlant: SimPlant {
         rig.reset(seed: seed)
         try io.home(cartPosition: rig.x, poleAngle: rig.theta)
     }
-
-    public func observe(into observation: UnsafeMutablePointer<Float>) {
-        io.observe(into: UnsafeMutableBufferPointer(start: observation, count: 5))
-    }
-
-    public func step(_ action: UnsafePointer<Float>) throws(LineError) -> Float {
-        try io.act(UnsafeBufferPointer(start: action, count: 1))
-        try rig.step(pollEveryNs: sensorPollPeriodNs) { () throws(LineError) in try io.poll() }
-        return Float(rig.lastReward)
-    }
-
-    public var health: PlantHealth { io.health }
 
     public static func reward(observation: UnsafePointer<Float>, action: UnsafePointer<Float>) -> Float {
         let l = Float(CartPoleRig.poleLength), width = Float(CartPoleRig.costWidth)

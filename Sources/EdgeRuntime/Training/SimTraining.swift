@@ -7,7 +7,7 @@ import EdgeLearning
 /// `withSimTrainer` instantiates the right specialization.
 public protocol SimTrainerVisitor {
     associatedtype Result
-    func visit<Plant: SimPlant, let Obs: Int, let Act: Int, let ObsAct: Int, let Obs2: Int, Reward: RewardFunction>(
+    func visit<Plant: RigBackedPlant, let Obs: Int, let Act: Int, let ObsAct: Int, let Obs2: Int, Reward: RewardFunction>(
         _ trainer: Trainer<Plant, Obs, Act, ObsAct, Obs2, Reward>) throws(TrainingError) -> Result
 }
 
@@ -18,7 +18,7 @@ public func withSimTrainer<Visitor: SimTrainerVisitor>(
     rig: RigKind, knownReward: Bool, options: TrainingOptions, hyperparameters: Hyperparameters,
     _ visitor: Visitor
 ) throws(TrainingError) -> Visitor.Result {
-    func make<Plant: SimPlant, let Obs: Int, let Act: Int, let ObsAct: Int, let Obs2: Int>(
+    func make<Plant: RigBackedPlant, let Obs: Int, let Act: Int, let ObsAct: Int, let Obs2: Int>(
         _ plant: Plant.Type, _ shapes: Trainer<Plant, Obs, Act, ObsAct, Obs2, KnownReward<Plant>>.Type
     ) throws(TrainingError) -> Visitor.Result {
         let models = hyperparameters.models
@@ -52,7 +52,7 @@ public func trainOnSimulator<Observer: TrainingObserver>(
 
 struct TrainingRun<Observer: TrainingObserver>: SimTrainerVisitor {
     let observer: Observer
-    func visit<Plant: SimPlant, let Obs: Int, let Act: Int, let ObsAct: Int, let Obs2: Int, Reward: RewardFunction>(
+    func visit<Plant: RigBackedPlant, let Obs: Int, let Act: Int, let ObsAct: Int, let Obs2: Int, Reward: RewardFunction>(
         _ trainer: Trainer<Plant, Obs, Act, ObsAct, Obs2, Reward>) throws(TrainingError) -> TrainingSummary {
         try trainer.run(observer: observer)
     }
@@ -65,7 +65,7 @@ public func evaluateCheckpoint(directory: String, rig: RigKind, episodes: Int, s
     struct Evaluate: SimTrainerVisitor {
         let path: String
         let episodes: Int
-        func visit<Plant: SimPlant, let Obs: Int, let Act: Int, let ObsAct: Int, let Obs2: Int, Reward: RewardFunction>(
+        func visit<Plant: RigBackedPlant, let Obs: Int, let Act: Int, let ObsAct: Int, let Obs2: Int, Reward: RewardFunction>(
             _ trainer: Trainer<Plant, Obs, Act, ObsAct, Obs2, Reward>) throws(TrainingError) -> (mean: Float, std: Float) {
             do throws(FileError) {
                 let reader = CheckpointReader(try Checkpoint.read(from: path), path: path)
