@@ -147,6 +147,9 @@ for board in $boards; do
     expect_keys "$out/$board/info.json" checkpoint data dataset_records rig torn_tail_bytes
     emulate "$binary" eval --data "$data" --episodes 2 --json > "$out/$board/eval.json" || fail "$board: eval"
     expect_keys "$out/$board/eval.json" data episodes eval_return_mean eval_return_std rig
+    emulate "$binary" run --sim --data "$data" --episodes 1 --json > "$out/$board/run.json" || fail "$board: run --sim"
+    expect_keys "$out/$board/run.json" rig steps episodes return_mean latency_p50_ns latency_p99_ns missed_deadlines safety
+    [ "$(json_number "$out/$board/run.json" steps)" = 200 ] || fail "$board: run --sim did not take 200 steps"
     summary+=("$(printf '%-6s static  %8d bytes (%s MiB)  train --sim %4d s  peak RSS %6d KiB (%s MiB)' "$board" "$size" \
         "$(awk -v b="$size" 'BEGIN { printf "%.2f", b / 1048576 }')" "$seconds" "$peak_kib" \
         "$(awk -v k="$peak_kib" 'BEGIN { printf "%.1f", k / 1024 }')")")

@@ -1,6 +1,8 @@
-/// `edge-ctl run`: the host CLI's flags (Sources/edge-ctl/Run.swift), parsed so that a typo is still a
-/// usage error (exit 64); the command itself exits 69 until it is wired to `runCheckpointPolicy`
-/// (EdgeRuntime/Training/PolicyRun.swift, in progress with the runtime issue).
+import EdgeIO
+import EdgeRuntime
+
+/// `edge-ctl run`: deploys a checkpoint's policy on the simulated rig through the real-time control
+/// loop, without learning (as Sources/edge-ctl/Run.swift). Hardware runs wait for the loop's libgpiod wiring.
 enum RunCommand {
     static let spec = CommandSpec(
         path: "edge-ctl run",
@@ -14,9 +16,37 @@ enum RunCommand {
     static func run(_ words: ArraySlice<String>) throws(CommandFailure) -> String {
         let arguments = try ParsedArguments(words, spec: spec)
         if arguments.wantsHelp { return spec.helpText }
-        throw CommandFailure(
-            "error: 'edge-ctl run' is not yet available on the board binary: it lands with the runtime issue "
-            + "(the real-time control loop); 'edge-ctl train --sim', 'eval' and 'bench' work now",
-            status: ExitStatus.unavailable)
+        guard arguments.flag("--sim") || arguments.string("--board") == "sim" else {
+            throw spec.usageError("a hardware run needs the libgpiod backend wired to the control loop, which is not done yet; use --sim")
+        }
+        let episodes = try arguments.integer("--episodes", default: 5, in: 1...Int.max)
+        let s = try DataOptions.summary(arguments)
+        guard s.hasCheckpoint, let rig = s.rig else { throw CommandFailure("error: \(s.path) has no checkpoint to run") }
+        let seed = try arguments.unsigned("--seed") ?? s.checkpointSeed
+        StopSignal.installHandlers()
+        let r: PolicyRunReport
+        do {
+            r = try runCheckpointPolicy(directory: s.path, rig: rig, episodes: episodes, seed: seed, stopsOnSignals: true)
+        } catch {
+            throw CommandFailure("error: " + error.message)
+        }
+        if arguments.flag("--json") {
+            var object = JSONObject()
+            object.integer("allocations_per_step", Int(r.allocations.map { $0 / UInt64(max(r.steps, 1)) } ?? 0))
+            object.integer("episodes", r.episodes)
+            object.integer("latency_max_ns", Int(r.latencyMaxNs))
+            object.integer("latency_p50_ns", Int(r.latencyP50Ns))
+            object.integer("latency_p99_ns", Int(r.latencyP99Ns))
+            object.integer("missed_deadlines", r.missedDeadlines)
+            object.number("return_mean", Double(r.returnMean))
+            object.string("rig", rig.rawValue)
+            object.string("safety", r.safety.summary)
+            object.integer("steps", r.steps)
+            return object.text + "\n"
+        }
+        var text = "\(rig.rawValue): \(r.steps) steps, \(r.episodes) episodes, return " + fixed(Double(r.returnMean), decimals: 1) + " per episode\n"
+        text += "latency p50 \(r.latencyP50Ns) ns, p99 \(r.latencyP99Ns) ns, max \(r.latencyMaxNs) ns; missed deadlines \(r.missedDeadlines)\n"
+        text += r.safety.summary + "\n"
+        return text
     }
 }
