@@ -104,9 +104,46 @@ public struct PlantPins: Equatable, Sendable {
     }
 }
 
+/// A rig with one encoder on the driven shaft, an e-stop and an H-bridge (the pendulum and the motor):
+/// polling, acting, stopping, health and release are the same for both, written once here.
+public protocol ShaftEncoderIO: PlantIO {
+    associatedtype Chip: LineChip
+    associatedtype PWM: DutyCycleOutput
+    var encoder: QuadratureDecoder<Chip> { get }
+    var eStop: DebouncedInput<Chip> { get }
+    var motor: HBridge<PWM, Chip.Request> { get set }
+}
+
+extension ShaftEncoderIO {
+    public func poll() throws(LineError) {
+        try encoder.poll()
+        try eStop.poll()
+    }
+
+    public func act(_ action: UnsafeBufferPointer<Float>) throws(LineError) {
+        try motor.set(eStop.isActive ? 0 : Double(action[0]))
+    }
+
+    public func stop() throws(LineError) { try motor.stop() }
+
+    public var health: PlantHealth {
+        var health = PlantHealth()
+        health.encoder = encoder.faults
+        health.eStopActive = eStop.isActive
+        health.eStopChanges = eStop.changes
+        return health
+    }
+
+    public func release() {
+        encoder.release()
+        eStop.release()
+        motor.directionRequest.release()
+    }
+}
+
 /// The pendulum: shaft encoder, e-stop, H-bridge. Observation [cos θ, sin θ, θ̇] (θ = 0 upright),
 /// action a: torque command (the rig maps it to ±max torque).
-public final class PendulumIO<Chip: LineChip, PWM: DutyCycleOutput>: PlantIO {
+public final class PendulumIO<Chip: LineChip, PWM: DutyCycleOutput>: ShaftEncoderIO {
     public static var kind: RigKind { .pendulum }
     public static var observationSize: Int { 3 }
     public static var actionSize: Int { 1 }
@@ -132,11 +169,6 @@ public final class PendulumIO<Chip: LineChip, PWM: DutyCycleOutput>: PlantIO {
         try eStop.reset()
     }
 
-    public func poll() throws(LineError) {
-        try encoder.poll()
-        try eStop.poll()
-    }
-
     public func observe(into observation: UnsafeMutableBufferPointer<Float>) {
         let angle = encoder.position
         observation[0] = Float(cos(angle))
@@ -144,30 +176,11 @@ public final class PendulumIO<Chip: LineChip, PWM: DutyCycleOutput>: PlantIO {
         observation[2] = Float(encoder.velocity(nowNs: chip.nowNs()))
     }
 
-    public func act(_ action: UnsafeBufferPointer<Float>) throws(LineError) {
-        try motor.set(eStop.isActive ? 0 : Double(action[0]))
-    }
-
-    public func stop() throws(LineError) { try motor.stop() }
-
-    public var health: PlantHealth {
-        var health = PlantHealth()
-        health.encoder = encoder.faults
-        health.eStopActive = eStop.isActive
-        health.eStopChanges = eStop.changes
-        return health
-    }
-
-    public func release() {
-        encoder.release()
-        eStop.release()
-        motor.directionRequest.release()
-    }
 }
 
 /// The DC motor speed rig: shaft encoder, e-stop, H-bridge. Observation [ω / maxSpeed,
 /// ω* / maxSpeed]; the set-point ω* is the task's, set by the caller.
-public final class MotorIO<Chip: LineChip, PWM: DutyCycleOutput>: PlantIO {
+public final class MotorIO<Chip: LineChip, PWM: DutyCycleOutput>: ShaftEncoderIO {
     public static var kind: RigKind { .motor }
     public static var observationSize: Int { 2 }
     public static var actionSize: Int { 1 }
@@ -199,35 +212,11 @@ public final class MotorIO<Chip: LineChip, PWM: DutyCycleOutput>: PlantIO {
         try eStop.reset()
     }
 
-    public func poll() throws(LineError) {
-        try encoder.poll()
-        try eStop.poll()
-    }
-
     public func observe(into observation: UnsafeMutableBufferPointer<Float>) {
         observation[0] = Float(encoder.velocity(nowNs: chip.nowNs()) / maxSpeed)
         observation[1] = Float(setPoint / maxSpeed)
     }
 
-    public func act(_ action: UnsafeBufferPointer<Float>) throws(LineError) {
-        try motor.set(eStop.isActive ? 0 : Double(action[0]))
-    }
-
-    public func stop() throws(LineError) { try motor.stop() }
-
-    public var health: PlantHealth {
-        var health = PlantHealth()
-        health.encoder = encoder.faults
-        health.eStopActive = eStop.isActive
-        health.eStopChanges = eStop.changes
-        return health
-    }
-
-    public func release() {
-        encoder.release()
-        eStop.release()
-        motor.directionRequest.release()
-    }
 }
 
 /// The cart-pole: pole and cart encoders, end switches, e-stop, H-bridge on the cart motor.
