@@ -155,11 +155,20 @@ public final class ImaginedReturnGradient<World: DifferentiableWorldModel, let O
     /// ∇θ J of the last rollout by backpropagation through time, into `gradient[0..<parameterCount]`
     /// (and the policy's gradient buffers). Each step re-runs the world and policy forward on the stored
     /// inputs before its backward pass. O(horizon · (policy + world) · lanes), no allocation.
-    public func pathwiseGradient(into gradient: UnsafeMutablePointer<Double>) {
+    ///
+    /// - Parameter terminalStateGradient: dJ'/ds_H [Obs][lanes] of a term the caller adds to J at the
+    ///   last state (e.g. a value bootstrap γ^H V(s_H) / n, `HybridPolicyOptimizer`); the result is then
+    ///   ∇θ (J + that term). nil: the term is zero. Padding lanes must be zero.
+    public func pathwiseGradient(into gradient: UnsafeMutablePointer<Double>,
+                                 terminalStateGradient: UnsafePointer<Float>? = nil) {
         precondition(horizon > 0, "pathwiseGradient needs a rollout first")
         let n = count, lanes = self.lanes
         policy.zeroGrads()
-        adjoint.update(repeating: 0, count: Obs * lanes)  // dJ/ds_H
+        if let terminalStateGradient {  // dJ/ds_H
+            adjoint.update(from: terminalStateGradient, count: Obs * lanes)
+        } else {
+            adjoint.update(repeating: 0, count: Obs * lanes)
+        }
         for t in stride(from: horizon - 1, through: 0, by: -1) {
             let discount = pow(Double(gamma), Double(t))
             let s = states + t * Obs * lanes
