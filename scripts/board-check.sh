@@ -2,7 +2,8 @@
 # The board binary under emulation (issue 6, DESIGN.md section 8). For each board (rpi4 and rpi5 by
 # default) it builds edge-ctl with `boards/build BOARD --static` and runs it under qemu-aarch64-static:
 #   - a bad flag exits 64; `boards check` and `boards show` read the board file;
-#   - `bench` runs briefly;
+#   - `bench` runs every kernel briefly (--steps 1000), its --json has the issue's keys, and a bad
+#     --steps value exits 64;
 #   - `train --sim` runs two iterations to completion (every part of the loop, with a small PPO and
 #     model-fit budget: the default budget takes about 7 minutes emulated), its --json has the host's
 #     keys, and `info` and `eval` read the data directory it wrote;
@@ -125,9 +126,17 @@ for board in $boards; do
     emulate "$binary" boards check "boards/$board.board" | grep -q "^OK " || fail "$board: boards check"
     emulate "$binary" boards show "$board" --boards-dir boards | grep -q "^### Rig pendulum" ||
         fail "$board: boards show has no pendulum wiring"
-    emulate "$binary" bench --runs 3 --calls 2000 > "$out/$board/bench.txt" || fail "$board: bench"
+    # Every kernel briefly (speed means nothing under qemu), then the JSON form's keys and a bad value.
+    emulate "$binary" bench --steps 1000 > "$out/$board/bench.txt" || fail "$board: bench"
     sed "s/^/  $board: /" "$out/$board/bench.txt"
-    grep -q "ns/call" "$out/$board/bench.txt" || fail "$board: bench printed no latency"
+    grep -q "^policy_forward " "$out/$board/bench.txt" || fail "$board: bench printed no policy_forward line"
+    emulate "$binary" bench --steps 1000 --kernel policy_forward --kernel control_step --json \
+        > "$out/$board/bench.json" || fail "$board: bench --json"
+    expect_keys "$out/$board/bench.json" policy_forward control_step p50_ns p99_ns p999_ns max_ns \
+        steps_per_second allocs_per_step machine simd_path
+    status=0
+    emulate "$binary" bench --steps 10 >/dev/null 2>&1 || status=$?
+    [ "$status" -eq 64 ] || fail "$board: bench --steps 10 exited $status, not 64"
 
     data=$out/$board/run
     run_measured 600 "$out/$board/train.json" "$out/$board/train.log" \

@@ -1,44 +1,35 @@
 import CEdgeSys
-import EdgeCore
+import EdgeRuntime
 
-/// `edge-ctl bench`: for now the latency of one forward pass of the reference policy shape
-/// (4→64→64→1 tanh, batch 1), measured as `edge-core-check --bench` measures it. The per-step
-/// benchmarks of DESIGN section 9 (control step, imagined step, PPO and fit minibatches) replace this
-/// when the shared bench code lands in EdgeRuntime.
+/// `edge-ctl bench` on the board: the host's `bench` (same kernels, flags and output), measured by
+/// `KernelBench` in EdgeRuntime. Allocations per step print as n/a (null in JSON): the board binary
+/// does not link the allocation counter, and the bench never claims a number it did not measure.
 enum BenchCommand {
     static let spec = CommandSpec(
         path: "edge-ctl bench",
-        abstract: "Measure the policy forward pass on this machine: median, min and max ns per call, and the SIMD path.",
-        options: [.option("--runs", "runs", "Timed runs; the median is reported. (default: 9)"),
-                  .option("--calls", "calls", "Forward passes per run. (default: 200000)")])
+        abstract: "Measure per-step latency (p50, p99, p99.9, max), steps per second and allocations per step of the controller's kernels.",
+        options: [.option("--steps", "steps", "Steps to measure per kernel after warm-up (at least \(KernelBench.minimumSteps)). (default: \(KernelBench.defaultSteps))"),
+                  .option("--kernel", "kernel", "Run only this kernel (repeatable): \(BenchKernel.names)."),
+                  .option("--seed", "seed", "Seed of the kernels' random numbers. (default: 1)"),
+                  .flag("--json", "Print one JSON object keyed by kernel name, plus machine and simd_path.")],
+        discussion: "Kernels: \(BenchKernel.names). Each runs --steps steps after a warm-up; sub-microsecond kernels are timed in small fixed groups (the output says which). Prints the machine, the build configuration and the SIMD path.")
 
     /// Runs `edge-ctl bench ARGUMENTS...`; returns the text for standard output.
     static func run(_ words: ArraySlice<String>) throws(CommandFailure) -> String {
         let arguments = try ParsedArguments(words, spec: spec)
         if arguments.wantsHelp { return spec.helpText }
-        let runs = try arguments.integer("--runs", default: 9, in: 1...10_000)
-        let calls = try arguments.integer("--calls", default: 200_000, in: 1...1_000_000_000)
-
-        var rng = RandomSource(seed: 1)
-        let net = MLP<4, 64, 1, Tanh>(rng: &rng)
-        let x = allocateFloats(4)
-        defer { x.deallocate() }
-        for d in 0..<4 { x[d] = Float(d * 3 % 11) / 5.5 - 1 }
-        var nanosecondsPerCall: [Double] = []
-        for _ in 0..<(runs + 1) {
-            let start = edge_monotonic_ns()
-            for _ in 0..<calls {
-                let y = net.forward(x)
-                x[0] = y[0] * 1e-3 + 0.25  // a data dependency, so calls cannot overlap or be hoisted
+        let steps = try arguments.integer("--steps", default: KernelBench.defaultSteps,
+                                          in: KernelBench.minimumSteps...Int.max)
+        let seed = try arguments.unsigned("--seed") ?? 1
+        var kernels: [BenchKernel] = []
+        for name in arguments.strings("--kernel") {
+            guard let kernel = BenchKernel(name: name) else {
+                throw spec.usageError("unknown kernel '\(name)'; kernels: \(BenchKernel.names)")
             }
-            nanosecondsPerCall.append(Double(edge_monotonic_ns() - start) / Double(calls))
+            if !kernels.contains(kernel) { kernels.append(kernel) }
         }
-        nanosecondsPerCall.removeFirst()  // warm-up
-        nanosecondsPerCall.sort()
-        return "policy_forward 4-64-64-1 tanh batch 1: median "
-            + fixed(nanosecondsPerCall[nanosecondsPerCall.count / 2], decimals: 1) + " ns/call over "
-            + "\(runs) runs of \(calls) calls (min " + fixed(nanosecondsPerCall[0], decimals: 1)
-            + ", max " + fixed(nanosecondsPerCall[nanosecondsPerCall.count - 1], decimals: 1) + ")\n"
-            + "simd path: " + simdPath + "\n"
+        if kernels.isEmpty { kernels = BenchKernel.allCases }
+        let report = KernelBench(steps: steps, kernels: kernels, seed: seed).run()
+        return arguments.flag("--json") ? report.json + "\n" : report.text
     }
 }

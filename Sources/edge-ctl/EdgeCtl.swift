@@ -7,7 +7,7 @@ struct EdgeCtl: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "edge-ctl",
         abstract: "A learning controller for ARM Linux boards: learns a dynamics model on the device and improves its policy with PPO in imagination.",
-        subcommands: [Train.self, Eval.self, Info.self, Export.self, Boards.self, Run.self, Analyze.self, Compare.self],
+        subcommands: [Train.self, Eval.self, Info.self, Export.self, Boards.self, Run.self, Analyze.self, Compare.self, Bench.self],
         defaultSubcommand: Train.self
     )
 }
