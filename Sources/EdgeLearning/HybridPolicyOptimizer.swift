@@ -5,7 +5,10 @@ public struct HybridSettings {
     /// Imagined steps differentiated before the value bootstrap (Dreamer's H = 15).
     public var horizon = 15
     /// Rollouts per gradient step (each from a real start state).
-    public var rollouts = 272
+    public var rollouts = 67
+    /// Gradient steps per PPO iteration's imagined-step budget (PPO takes epochs × minibatches Adam
+    /// steps per iteration; one pathwise step per budget would take 20 times fewer).
+    public var stepsPerIteration = 4
     /// λ of the TD(λ) targets the value function is fitted to.
     public var lambda: Float = 0.95
     /// Passes over each batch's imagined states for the value regression, in minibatches of at most
@@ -15,14 +18,16 @@ public struct HybridSettings {
 
     public init() {}
 
-    /// Horizon `horizon` with PPO's imagined-step budget per iteration (rollouts × horizon of
-    /// `hyperparameters`, rounded up to whole rollouts: 160 × 25 = 4,000 → 267 × 15 = 4,005) and PPO's
-    /// λ, epochs and minibatch size for the value regression.
-    public init(matching hyperparameters: Hyperparameters, horizon: Int = 15) {
-        precondition(horizon > 0, "the hybrid horizon must be positive")
+    /// Horizon `horizon` and PPO's imagined-step budget per iteration (rollouts × horizon of
+    /// `hyperparameters`) split into `stepsPerIteration` gradient steps, rounded up to whole rollouts
+    /// (160 × 25 = 4,000 → 4 steps of 67 × 15 = 4,020), and PPO's λ, epochs and minibatch size for the
+    /// value regression.
+    public init(matching hyperparameters: Hyperparameters, horizon: Int = 15, stepsPerIteration: Int = 4) {
+        precondition(horizon > 0 && stepsPerIteration > 0, "the hybrid horizon and steps must be positive")
         self.horizon = horizon
-        let budget = hyperparameters.rollouts * hyperparameters.horizon
-        rollouts = max((budget + horizon - 1) / horizon, 2)
+        self.stepsPerIteration = stepsPerIteration
+        let perStep = horizon * stepsPerIteration
+        rollouts = max((hyperparameters.rollouts * hyperparameters.horizon + perStep - 1) / perStep, 2)
         lambda = hyperparameters.gaeLambda
         valueEpochs = hyperparameters.epochs
         valueMinibatch = hyperparameters.minibatchSize
