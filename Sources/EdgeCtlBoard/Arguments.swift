@@ -163,6 +163,16 @@ struct ParsedArguments {
         return value
     }
 
+    /// The option as a number in `range`, or `fallback` when absent (parsed as a Float: Embedded
+    /// Swift's `Double(String)` has no runtime hook here).
+    func number(_ name: String, default fallback: Double, in range: ClosedRange<Double>) throws(CommandFailure) -> Double {
+        guard let text = string(name) else { return fallback }
+        guard let value = Float(text).map(Double.init), value.isFinite, range.contains(value) else {
+            throw spec.usageError("the value '\(text)' of '\(name)' is not a number in \(range.lowerBound)...\(range.upperBound)")
+        }
+        return value
+    }
+
     /// The option as an unsigned 64-bit number, or nil when absent.
     func unsigned(_ name: String) throws(CommandFailure) -> UInt64? {
         guard let text = string(name) else { return nil }

@@ -32,21 +32,21 @@ enum RunCommand {
         }
         if arguments.flag("--json") {
             var object = JSONObject()
-            object.integer("allocations_per_step", Int(r.allocations.map { $0 / UInt64(max(r.steps, 1)) } ?? 0))
+            object.integer("allocations_per_step", Int(r.control.allocations.map { $0 / UInt64(max(r.steps, 1)) } ?? 0))
             object.integer("episodes", r.episodes)
-            object.integer("latency_max_ns", Int(r.latencyMaxNs))
-            object.integer("latency_p50_ns", Int(r.latencyP50Ns))
-            object.integer("latency_p99_ns", Int(r.latencyP99Ns))
-            object.integer("missed_deadlines", r.missedDeadlines)
+            object.integer("latency_max_ns", Int(r.control.latencyMaxNs))
+            object.integer("latency_p50_ns", Int(r.control.latencyP50Ns))
+            object.integer("latency_p99_ns", Int(r.control.latencyP99Ns))
+            object.integer("missed_deadlines", r.control.missedDeadlines)
             object.number("return_mean", Double(r.returnMean))
             object.string("rig", rig.rawValue)
-            object.string("safety", r.safety.summary)
+            object.string("safety", r.control.safety.summary)
             object.integer("steps", r.steps)
             return object.text + "\n"
         }
         var text = "\(rig.rawValue): \(r.steps) steps, \(r.episodes) episodes, return " + fixed(Double(r.returnMean), decimals: 1) + " per episode\n"
-        text += "latency p50 \(r.latencyP50Ns) ns, p99 \(r.latencyP99Ns) ns, max \(r.latencyMaxNs) ns; missed deadlines \(r.missedDeadlines)\n"
-        text += r.safety.summary + "\n"
+        text += "latency p50 \(r.control.latencyP50Ns) ns, p99 \(r.control.latencyP99Ns) ns, max \(r.control.latencyMaxNs) ns; missed deadlines \(r.control.missedDeadlines)\n"
+        text += r.control.safety.summary + "\n"
         return text
     }
 }

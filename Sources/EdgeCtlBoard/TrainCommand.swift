@@ -19,7 +19,12 @@ enum TrainCommand {
             .option("--random-episodes", "random-episodes", "Episodes of random actions before the policy acts. (default: 1)"),
             .option("--data", "data", "Data directory for transitions and checkpoints (default: a new run-NNN under $XDG_STATE_HOME/edge-ctl/<rig>, or the latest one with --resume)."),
             .flag("--resume", "Continue the run in the data directory from its last checkpoint, keeping every synced transition."),
-            .flag("--lockstep", "Run collection and learning in lockstep (deterministic). The simulator always does today; the asynchronous learner is for hardware."),
+            .flag("--lockstep", "Collect an episode, then learn while the plant waits, then the next: exactly repeatable on the simulator (the simulator's default)."),
+            .flag("--async", "Learn on a thread of its own while the control loop keeps collecting, and hand each new policy to the loop at a step boundary (how a board trains). On the simulator the rig then runs paced to the wall clock."),
+            .option("--sim-speed", "sim-speed", "With --async on the simulator: how many times faster than real time the rig runs. (default: 1)"),
+            .flag("--realtime", "Ask for SCHED_FIFO, locked memory and precise timers for the control loop (each refused part is reported; the run goes on)."),
+            .option("--control-cpu", "control-cpu", "With --realtime: the CPU to pin the control loop to."),
+            .option("--learner-cpu", "learner-cpu", "With --async: the CPU to pin the learner thread to."),
             .flag("--known-reward", "Imagine with the rig's known reward function instead of learning r_phi."),
             .option("--config", "config", "A file of hyperparameters, one 'key = value' per line (see --list-hyperparameters)."),
             .option("--set", "set", "Override one hyperparameter, e.g. --set horizon=50 (repeatable)."),
@@ -46,6 +51,18 @@ enum TrainCommand {
         options.maxRealSteps = try arguments.integer("--max-real-steps", default: options.maxRealSteps, in: 1...Int.max)
         options.evaluationEpisodes = try arguments.integer("--eval-episodes", default: options.evaluationEpisodes, in: 0...Int.max)
         options.randomEpisodes = try arguments.integer("--random-episodes", default: options.randomEpisodes, in: 0...Int.max)
+        let asynchronous = arguments.flag("--async"), realtime = arguments.flag("--realtime")
+        if asynchronous && arguments.flag("--lockstep") { throw spec.usageError("--lockstep and --async exclude each other") }
+        options.learner = asynchronous ? .asynchronous : .lockstep
+        options.simulationSpeed = try arguments.number("--sim-speed", default: 1, in: 1e-6...1e6)
+        if options.simulationSpeed != 1 && !asynchronous { throw spec.usageError("--sim-speed paces an --async run; add --async") }
+        if arguments.string("--learner-cpu") != nil {
+            guard asynchronous else { throw spec.usageError("--learner-cpu pins the --async learner; add --async") }
+            options.learnerCPU = Int32(try arguments.integer("--learner-cpu", default: 0, in: 0...1023))
+        }
+        let controlCPU = arguments.string("--control-cpu") == nil ? nil
+            : Int32(try arguments.integer("--control-cpu", default: 0, in: 0...1023))
+        if controlCPU != nil && !realtime { throw spec.usageError("--control-cpu goes with --realtime") }
         if let board = arguments.string("--board"), board != "sim" {
             throw spec.usageError("training on board '\(board)' needs the runtime (hardware control loop); use --sim")
         }
@@ -60,8 +77,14 @@ enum TrainCommand {
         options.dataDirectory = directory
         options.resume = resume
 
+        options.stopsOnSignals = StopSignal.installHandlers() == 0
         let progress = ProgressLines(enabled: !arguments.flag("--quiet"))
-        progress.note("edge-ctl: \(resume ? "resuming" : "training") on the simulated \(rig.rawValue) rig, seed \(options.seed), up to \(options.maxRealSteps) real steps; data in \(directory); SIMD: \(simdPathSummary)")
+        progress.note("edge-ctl: \(resume ? "resuming" : "training") on the simulated \(rig.rawValue) rig, seed \(options.seed), up to \(options.maxRealSteps) real steps, learner \(options.learner.rawValue); data in \(directory); SIMD: \(simdPathSummary)")
+        if realtime {
+            var request = RealtimeRequest()
+            request.cpu = controlCPU
+            for message in RealtimeStatus.enable(request).messages { progress.note("realtime: " + message) }
+        }
         let summary: TrainingSummary
         do {
             summary = try trainOnSimulator(rig: rig, knownReward: arguments.flag("--known-reward"), options: options,
@@ -73,14 +96,22 @@ enum TrainCommand {
             progress.note("recovered \(summary.recoveredRecords) transitions from \(directory)/transitions.log"
                           + (summary.droppedTailBytes > 0 ? " (dropped a torn tail of \(summary.droppedTailBytes) bytes)" : ""))
         }
-        let curvePath = directory + "/learning-curve.svg"
-        do {
-            try summary.learningCurvePlot.write(to: curvePath)
-            progress.note("wrote \(curvePath)")
-        } catch {
-            progress.note("warning: " + error.message)
+        for (name, plot) in [("learning-curve.svg", summary.learningCurvePlot),
+                             ("latency.svg", summary.control.latencyPlot(
+                                title: "Control-step latency while training, \(rig.rawValue) (\(summary.control.steps) steps)"))] {
+            do {
+                try plot.write(to: directory + "/" + name)
+                progress.note("wrote \(directory)/\(name)")
+            } catch {
+                progress.note("warning: " + error.message)
+            }
         }
-        return arguments.flag("--json") ? summary.jsonText + "\n" : summary.text + "\n"
+        let output = arguments.flag("--json") ? summary.jsonText + "\n" : summary.text + "\n"
+        if let signal = summary.stoppedBySignal {
+            print(output, terminator: "")
+            throw CommandFailure("error: stopped by \(StopSignal.name(signal)) after \(summary.realSteps) real steps; every collected transition is synced in \(directory): continue with --resume --data \(directory)")
+        }
+        return output
     }
 
     /// The defaults, then `--config FILE`, then each `--set key=value` in order.

@@ -41,7 +41,7 @@ extension TrainingSummary {
             + "time: model fitting " + fixed(fitSeconds, decimals: 1) + " s, imagination "
             + fixed(imaginationSeconds, decimals: 1) + " s, PPO " + fixed(ppoSeconds, decimals: 1)
             + " s, evaluation " + fixed(evaluationSeconds, decimals: 1) + " s, real episodes "
-            + fixed(collectionSeconds, decimals: 1) + " s"
+            + fixed(collectionSeconds, decimals: 1) + " s\n" + controlText
     }
 
     /// The host's `--json` object: the same keys, sorted as the host sorts them.
@@ -66,12 +66,28 @@ extension TrainingSummary {
         seconds.number("ppo", ppoSeconds)
         seconds.number("real_episodes", collectionSeconds)
 
+        var control = JSONObject()
+        if let allocations = self.control.allocations { control.integer("allocations", Int(allocations)) } else { control.raw("allocations", "null") }
+        control.integer("jitter_p50_ns", Int(self.control.jitterP50Ns))
+        control.integer("jitter_p99_ns", Int(self.control.jitterP99Ns))
+        control.integer("latency_max_ns", Int(self.control.latencyMaxNs))
+        control.integer("latency_p50_ns", Int(self.control.latencyP50Ns))
+        control.integer("latency_p99_ns", Int(self.control.latencyP99Ns))
+        control.integer("missed_deadlines", self.control.missedDeadlines)
+        control.integer("safe_action_steps", self.control.safety.safeActionSteps)
+        control.integer("steps", self.control.steps)
+
         var object = JSONObject()
+        object.raw("control", control.text)
         object.raw("curve", jsonArray(curveItems))
+        object.integer("dropped_transitions", droppedTransitions)
         object.integer("eval_episodes", evaluationEpisodes)
         object.number("eval_return_mean", Double(evaluationMean))
         object.number("eval_return_std", Double(evaluationStd))
         object.integer("iterations", iterations)
+        object.string("learner", learner.rawValue)
+        object.integer("policies_published", policiesPublished)
+        object.integer("policies_taken", policiesTaken)
         object.integer("real_steps", realSteps)
         object.string("rig", rig.rawValue)
         object.raw("seconds", seconds.text)

@@ -7,9 +7,9 @@ import Foundation
 /// `edge-ctl compare`: policy optimizers side by side with the same real-step budget (issue 8).
 struct Compare: ParsableCommand {
     static let configuration = CommandConfiguration(
-        abstract: "Compare policy optimizers on the simulated rig with the same real-step budget: PPO in imagination, the pathwise gradient through the learned model, and model-free PPO on the real episodes.",
+        abstract: "Compare policy optimizers on the simulated rig with the same real-step budget: PPO in imagination, the pathwise gradient through the learned model, the hybrid (a short pathwise horizon bootstrapped with a learned value), and model-free PPO on the real episodes.",
         discussion: """
-        Each method trains from scratch once per seed (seeds --seed ..< --seed + --seeds) and is evaluated after every real episode on the rig's true state. ppo is `edge-ctl train` (PPO in imagination); pathwise takes ppoIterationsPerEpisode gradient steps of rollouts x horizon imagined steps each (PPO's imagined-step budget) on the finite-horizon imagined return; model-free updates PPO once on each real episode.
+        Each method trains from scratch once per seed (seeds --seed ..< --seed + --seeds) and is evaluated after every real episode on the rig's true state. ppo is `edge-ctl train` (PPO in imagination); pathwise spends each PPO iteration's imagined-step budget (rollouts x horizon) on --gradient-steps gradient steps of rollouts/k x horizon imagined steps (the finite-horizon imagined return); hybrid does the same with the pathwise gradient over --hybrid-horizon imagined steps plus a learned value at the last state (Dreamer-style; the value is fitted to TD(lambda) returns of the same rollouts: 4 x 67 x 15 by default); model-free updates PPO once on each real episode.
 
         Example:
           edge-ctl compare --sim --seeds 3
@@ -33,8 +33,14 @@ struct Compare: ParsableCommand {
     @Option(name: .customLong("eval-episodes"), help: "Evaluation episodes after each iteration.")
     var evalEpisodes: Int = 10
 
-    @Option(help: "Comma-separated methods: ppo, pathwise, model-free.")
-    var methods: String = "ppo,pathwise,model-free"
+    @Option(help: "Comma-separated methods: ppo, pathwise, hybrid, model-free.")
+    var methods: String = "ppo,pathwise,hybrid,model-free"
+
+    @Option(name: .customLong("gradient-steps"), help: "Pathwise and hybrid: gradient steps per PPO iteration's imagined-step budget (PPO takes 20 Adam steps per iteration).")
+    var gradientSteps: Int = 4
+
+    @Option(name: .customLong("hybrid-horizon"), help: "Hybrid: imagined steps differentiated before the value bootstrap.")
+    var hybridHorizon: Int = 15
 
     @Option(name: .customLong("set"), help: "Override one hyperparameter, e.g. --set horizon=50 (repeatable).")
     var overrides: [String] = []
@@ -53,6 +59,8 @@ struct Compare: ParsableCommand {
         guard seeds >= 1 else { throw ValidationError("--seeds must be at least 1") }
         guard maxRealSteps > 0 else { throw ValidationError("--max-real-steps must be at least 1") }
         guard evalEpisodes >= 1 else { throw ValidationError("--eval-episodes must be at least 1") }
+        guard gradientSteps >= 1 && gradientSteps <= 160 else { throw ValidationError("--gradient-steps must be in 1...160") }
+        guard hybridHorizon >= 1 && hybridHorizon <= 1_000 else { throw ValidationError("--hybrid-horizon must be in 1...1000") }
         _ = try methodList()
     }
 
@@ -73,6 +81,9 @@ struct Compare: ParsableCommand {
             throw ValidationError(error.message)
         }
         let progress = ProgressLine(enabled: !quiet)
+        var budget = GradientBudget()
+        budget.stepsPerIteration = gradientSteps
+        budget.hybridHorizon = hybridHorizon
         var results: [MethodResult] = []
         for method in try methodList() {
             var result = MethodResult(method: method)
@@ -84,7 +95,7 @@ struct Compare: ParsableCommand {
                 progress.note("edge-ctl compare: \(method.rawValue), seed \(s), \(maxRealSteps) real steps on the simulated \(rig.rawValue) rig")
                 do {
                     result.runs.append(try trainOnSimulator(rig: rig, optimizer: method, options: options,
-                                                            hyperparameters: h, observer: progress))
+                                                            hyperparameters: h, budget: budget, observer: progress))
                 } catch {
                     progress.finish()
                     throw RuntimeError(error.message)
@@ -104,7 +115,8 @@ struct Compare: ParsableCommand {
 
     func text(_ results: [MethodResult]) -> String {
         var lines = [String(format: "%@ rig, %d real steps, %d seed(s) from %llu; evaluation return on the true state (deterministic policy, %d episodes)",
-                            rig.rawValue, maxRealSteps, seeds, seed, evalEpisodes), "",
+                            rig.rawValue, maxRealSteps, seeds, seed, evalEpisodes),
+                     "pathwise and hybrid: \(gradientSteps) gradient steps per PPO iteration's imagined-step budget; hybrid horizon \(hybridHorizon)", "",
                      "method        final eval (mean ± std over seeds)   best eval (mean)   seconds per run"]
         for r in results {
             lines.append(r.method.rawValue.padding(toLength: 12, withPad: " ", startingAt: 0)
@@ -117,6 +129,7 @@ struct Compare: ParsableCommand {
     func jsonText(_ results: [MethodResult]) throws -> String {
         let object: [String: Any] = [
             "rig": rig.rawValue, "max_real_steps": maxRealSteps, "eval_episodes": evalEpisodes,
+            "gradient_steps": gradientSteps, "hybrid_horizon": hybridHorizon,
             "methods": results.map { r -> [String: Any] in
                 ["method": r.method.rawValue, "final_eval_mean": r.finalMean, "final_eval_std": r.finalStd,
                  "best_eval_mean": r.bestMean, "seconds_mean": r.secondsMean,
@@ -134,7 +147,8 @@ struct Compare: ParsableCommand {
     func learningCurves(_ results: [MethodResult]) -> SVGPlot {
         var plot = SVGPlot(title: "edge-ctl compare: \(rig.rawValue), \(seeds) seed(s)", xLabel: "real steps",
                            yLabel: "evaluation return (true state)")
-        let colors: [PolicyOptimizer: String] = [.ppo: "#1f77b4", .pathwise: "#d62728", .modelFree: "#7f7f7f"]
+        let colors: [PolicyOptimizer: String] = [.ppo: "#1f77b4", .pathwise: "#d62728", .hybrid: "#ff7f0e",
+                                                       .modelFree: "#7f7f7f"]
         for r in results {
             let length = r.runs.map(\.curve.count).min() ?? 0
             let x = (0..<length).map { Double(r.runs[0].curve[$0].realSteps) }

@@ -54,6 +54,7 @@ extension TrainingSummary {
                             evaluationMean, evaluationStd, evaluationEpisodes))
         lines.append(String(format: "time: model fitting %.1f s, imagination %.1f s, PPO %.1f s, evaluation %.1f s, real episodes %.1f s",
                             fitSeconds, imaginationSeconds, ppoSeconds, evaluationSeconds, collectionSeconds))
+        lines.append(controlText)
         return lines.joined(separator: "\n")
     }
 
@@ -64,6 +65,15 @@ extension TrainingSummary {
             "eval_episodes": evaluationEpisodes, "wall_seconds": wallSeconds,
             "seconds": ["model_fitting": fitSeconds, "imagination": imaginationSeconds, "ppo": ppoSeconds,
                         "evaluation": evaluationSeconds, "real_episodes": collectionSeconds],
+            "learner": learner.rawValue, "dropped_transitions": droppedTransitions,
+            "policies_published": policiesPublished, "policies_taken": policiesTaken,
+            "control": [
+                "steps": control.steps, "latency_p50_ns": control.latencyP50Ns, "latency_p99_ns": control.latencyP99Ns,
+                "latency_max_ns": control.latencyMaxNs, "jitter_p50_ns": control.jitterP50Ns,
+                "jitter_p99_ns": control.jitterP99Ns, "missed_deadlines": control.missedDeadlines,
+                "allocations": control.allocations.map { Int($0) as Any } ?? NSNull(),
+                "safe_action_steps": control.safety.safeActionSteps,
+            ] as [String: Any],
         ]
         object["curve"] = curve.map { s -> [String: Any] in
             ["iteration": s.iteration, "real_steps": s.realSteps, "episode_return": Double(s.episodeReturn),

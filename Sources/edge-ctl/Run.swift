@@ -48,7 +48,7 @@ struct Run: ParsableCommand {
         }
         let svgPath = (s.path as NSString).appendingPathComponent("latency.svg")
         do {
-            try latencyPlot(report).write(to: svgPath)
+            try report.control.latencyPlot(title: "Control-step latency, \(report.rig.rawValue) (\(report.steps) steps)").write(to: svgPath)
         } catch {
             throw RuntimeError(error.message)
         }
@@ -56,10 +56,10 @@ struct Run: ParsableCommand {
             let object: [String: Any] = [
                 "rig": rig.rawValue, "steps": report.steps, "episodes": report.episodes,
                 "return_mean": Double(report.returnMean),
-                "latency_p50_ns": report.latencyP50Ns, "latency_p99_ns": report.latencyP99Ns,
-                "latency_max_ns": report.latencyMaxNs, "missed_deadlines": report.missedDeadlines,
-                "allocations_per_step": report.allocationsPerStep.map { $0 as Any } ?? NSNull(),
-                "safety": report.safety.summary, "latency_svg": svgPath,
+                "latency_p50_ns": report.control.latencyP50Ns, "latency_p99_ns": report.control.latencyP99Ns,
+                "latency_max_ns": report.control.latencyMaxNs, "missed_deadlines": report.control.missedDeadlines,
+                "allocations_per_step": report.control.allocationsPerStep.map { $0 as Any } ?? NSNull(),
+                "safety": report.control.safety.summary, "latency_svg": svgPath,
             ]
             let data = try JSONSerialization.data(withJSONObject: object, options: [.sortedKeys])
             print(String(decoding: data, as: UTF8.self))
@@ -67,32 +67,20 @@ struct Run: ParsableCommand {
             print(String(format: "%@: %d steps, %d episodes, return %.1f (episodes: %@)", rig.rawValue, report.steps,
                          report.episodes, report.returnMean,
                          report.episodeReturns.map { String(format: "%.1f", $0) }.joined(separator: ", ")))
-            print("latency p50 \(formatDuration(report.latencyP50Ns)), p99 \(formatDuration(report.latencyP99Ns)), "
-                  + "p99.9 \(formatDuration(report.latencyP999Ns)), max \(formatDuration(report.latencyMaxNs)); "
-                  + "jitter p50 \(formatDuration(report.jitterP50Ns)), p99 \(formatDuration(report.jitterP99Ns)); "
-                  + "missed deadlines \(report.missedDeadlines)")
-            if let perStep = report.allocationsPerStep {
-                print(String(format: "allocations in control steps: %llu (%.3g per step)", report.allocations ?? 0, perStep))
+            print("latency p50 \(formatDuration(report.control.latencyP50Ns)), p99 \(formatDuration(report.control.latencyP99Ns)), "
+                  + "p99.9 \(formatDuration(report.control.latencyP999Ns)), max \(formatDuration(report.control.latencyMaxNs)); "
+                  + "jitter p50 \(formatDuration(report.control.jitterP50Ns)), p99 \(formatDuration(report.control.jitterP99Ns)); "
+                  + "missed deadlines \(report.control.missedDeadlines)")
+            if let perStep = report.control.allocationsPerStep {
+                print(String(format: "allocations in control steps: %llu (%.3g per step)", report.control.allocations ?? 0, perStep))
             } else {
                 print("allocations in control steps: not measured (allocation counter not linked)")
             }
-            print(report.safety.summary)
+            print(report.control.safety.summary)
             print("wrote \(svgPath)")
         }
         if case .signal(let signal) = report.exit {
             throw RuntimeError("stopped by \(StopSignal.name(signal)) after \(report.steps) steps; the motor is off")
         }
-    }
-
-    /// Bars of the latency histogram, one per non-empty bucket, at the bucket's middle in µs.
-    func latencyPlot(_ report: PolicyRunReport) -> SVGPlot {
-        var plot = SVGPlot(title: "Control-step latency, \(report.rig.rawValue) (\(report.steps) steps)",
-                           xLabel: "latency, deadline to action out (µs, log scale)", yLabel: "steps", logX: true)
-        let buckets = report.latencyBuckets
-        plot.series.append(SVGPlot.Series(
-            name: "steps", color: "#1f77b4",
-            x: buckets.map { (Double(max($0.lowerNs, 1)) * Double(max($0.upperNs, 1))).squareRoot() / 1e3 },
-            y: buckets.map { Double($0.count) }, bars: true))
-        return plot
     }
 }

@@ -45,8 +45,23 @@ struct Train: ParsableCommand {
     @Flag(help: "Continue the run in the data directory from its last checkpoint, keeping every synced transition.")
     var resume = false
 
-    @Flag(help: "Run collection and learning in lockstep (deterministic). The simulator always does today; the asynchronous learner is for hardware.")
+    @Flag(help: "Collect an episode, then learn while the plant waits, then the next: exactly repeatable on the simulator (the simulator's default).")
     var lockstep = false
+
+    @Flag(name: .customLong("async"), help: "Learn on a thread of its own while the control loop keeps collecting, and hand each new policy to the loop at a step boundary (how a board trains). On the simulator the rig then runs paced to the wall clock.")
+    var asynchronous = false
+
+    @Option(name: .customLong("sim-speed"), help: "With --async on the simulator: how many times faster than real time the rig runs.")
+    var simSpeed: Double = 1
+
+    @Flag(help: "Ask for SCHED_FIFO, locked memory and precise timers for the control loop (each refused part is reported; the run goes on).")
+    var realtime = false
+
+    @Option(name: .customLong("control-cpu"), help: "With --realtime: the CPU to pin the control loop to.")
+    var controlCPU: Int32?
+
+    @Option(name: .customLong("learner-cpu"), help: "With --async: the CPU to pin the learner thread to.")
+    var learnerCPU: Int32?
 
     @Flag(name: .customLong("known-reward"), help: "Imagine with the rig's known reward function instead of learning r_phi.")
     var knownReward = false
@@ -74,6 +89,13 @@ struct Train: ParsableCommand {
         guard maxRealSteps > 0 else { throw ValidationError("--max-real-steps must be at least 1") }
         guard evalEpisodes >= 0 else { throw ValidationError("--eval-episodes must be 0 or more") }
         guard randomEpisodes >= 0 else { throw ValidationError("--random-episodes must be 0 or more") }
+        guard !(lockstep && asynchronous) else { throw ValidationError("--lockstep and --async exclude each other") }
+        guard simSpeed > 0 && simSpeed.isFinite && simSpeed <= 1_000_000 else {
+            throw ValidationError("--sim-speed must be above 0 and at most 1000000")
+        }
+        if simSpeed != 1 && !asynchronous { throw ValidationError("--sim-speed paces an --async run; add --async") }
+        if learnerCPU != nil && !asynchronous { throw ValidationError("--learner-cpu pins the --async learner; add --async") }
+        if controlCPU != nil && !realtime { throw ValidationError("--control-cpu goes with --realtime") }
         if let board, board != "sim" {
             throw ValidationError("training on board '\(board)' needs the runtime (hardware control loop); use --sim")
         }
@@ -113,8 +135,17 @@ struct Train: ParsableCommand {
         }
         options.dataDirectory = directory
         options.resume = resume
+        options.learner = asynchronous ? .asynchronous : .lockstep
+        options.simulationSpeed = simSpeed
+        options.learnerCPU = learnerCPU
+        options.stopsOnSignals = StopSignal.installHandlers() == 0
         let progress = ProgressLine(enabled: !quiet || verbose, verbose: verbose)
-        progress.note("edge-ctl: \(resume ? "resuming" : "training") on the simulated \(rig.rawValue) rig, seed \(seed), up to \(maxRealSteps) real steps; data in \(directory); SIMD: \(simdPathSummary)")
+        progress.note("edge-ctl: \(resume ? "resuming" : "training") on the simulated \(rig.rawValue) rig, seed \(seed), up to \(maxRealSteps) real steps, learner \(options.learner.rawValue); data in \(directory); SIMD: \(simdPathSummary)")
+        if realtime {
+            var request = RealtimeRequest()
+            request.cpu = controlCPU
+            for message in RealtimeStatus.enable(request).messages { progress.note("realtime: " + message) }
+        }
         let summary: TrainingSummary
         do {
             summary = try trainOnSimulator(rig: rig, knownReward: knownReward, options: options,
@@ -128,17 +159,24 @@ struct Train: ParsableCommand {
             progress.note("recovered \(summary.recoveredRecords) transitions from \(directory)/transitions.log" +
                           (summary.droppedTailBytes > 0 ? " (dropped a torn tail of \(summary.droppedTailBytes) bytes)" : ""))
         }
-        let curvePath = directory + "/learning-curve.svg"
-        do {
-            try summary.learningCurvePlot.write(to: curvePath)
-            progress.note("wrote \(curvePath)")
-        } catch {
-            progress.note("warning: \(error.message)")
+        for (name, plot) in [("learning-curve.svg", summary.learningCurvePlot),
+                             ("latency.svg", summary.control.latencyPlot(
+                                title: "Control-step latency while training, \(rig.rawValue) (\(summary.control.steps) steps)"))] {
+            let path = directory + "/" + name
+            do {
+                try plot.write(to: path)
+                progress.note("wrote \(path)")
+            } catch {
+                progress.note("warning: \(error.message)")
+            }
         }
         if json {
             print(summary.jsonText)
         } else {
             print(summary.text)
+        }
+        if let signal = summary.stoppedBySignal {
+            throw RuntimeError("stopped by \(StopSignal.name(signal)) after \(summary.realSteps) real steps; every collected transition is synced in \(directory): continue with --resume --data \(directory)")
         }
     }
 }

@@ -28,20 +28,19 @@ struct PolicyRunTests {
             #expect(report.steps == 2 * PendulumPlant.episodeSteps)
             #expect(report.episodes == 2 && report.episodeReturns.count == 2)
             if AllocationCounter.isAvailable {
-                #expect(report.allocations == 0)
-                #expect(report.allocationsPerStep == 0)
+                #expect(report.control.allocations == 0)
+                #expect(report.control.allocationsPerStep == 0)
             } else {
-                #expect(report.allocations == nil)
+                #expect(report.control.allocations == nil)
             }
-            #expect(report.latencyP50Ns <= report.latencyP99Ns && report.latencyP99Ns <= report.latencyMaxNs)
-            #expect(report.latencyMaxNs > 0, "the host's compute time is charged to the plant's clock")
-            #expect(report.latencyBuckets.reduce(0) { $0 + $1.count } == UInt64(report.steps))
-            #expect(report.missedDeadlines == 0, "a step of microseconds within a 50 ms period")
-            #expect(report.safety.steps == report.steps && report.safety.firstFault == nil)
+            #expect(report.control.latencyP50Ns <= report.control.latencyP99Ns && report.control.latencyP99Ns <= report.control.latencyMaxNs)
+            #expect(report.control.latencyMaxNs > 0, "the host's compute time is charged to the plant's clock")
+            #expect(report.control.stepTimeBuckets.reduce(0) { $0 + $1.count } == UInt64(report.steps))
+            #expect(report.control.missedDeadlines == 0, "a step of microseconds within a 50 ms period")
+            #expect(report.control.safety.steps == report.steps && report.control.safety.firstFault == nil)
 
-            // Same starts as the evaluation: the loop adds one safe-action period at each episode's
-            // start (the first observation is taken at the first deadline), so the returns are close,
-            // not equal.
+            // Same starts as the evaluation; the loop's actions go out after the step's compute time,
+            // so the returns are close, not equal.
             let evaluation = try evaluateCheckpoint(directory: dir, rig: .pendulum, episodes: 2, seed: 3)
             #expect(report.returnMean.isFinite && report.returnMean < 0 && report.returnMean > -2000)
             #expect(abs(report.returnMean - evaluation.mean) < 0.05 * abs(evaluation.mean),

@@ -29,9 +29,16 @@ public final class MonotonicClock: ControlClock {
 /// step) is added to `nowNs` and given to the plant before it sleeps: latencies then measure the real
 /// step cost and a slow step really makes the plant wait. Without it, steps take no virtual time and
 /// runs are exactly repeatable.
+///
+/// With a `speed` above 0, each sleep also waits on the wall clock until the deadline's virtual time
+/// divided by `speed` has passed (1: the simulated rig runs in real time, as hardware does, so a
+/// learner on another thread sees the timing it would see on a board). 0 runs as fast as the host can.
 public final class RigClock<R: Rig>: ControlClock {
     public let rig: R
     public let chargesComputeTime: Bool
+    public let speed: Double
+    let wallOriginNs: Int64
+    let virtualOriginNs: Int64
     /// Rig control periods completed while sleeping.
     public private(set) var completedRigPeriods = 0
     /// Start time of the rig period in progress (the time its drive command was latched).
@@ -39,11 +46,15 @@ public final class RigClock<R: Rig>: ControlClock {
     var inRigPeriod = false
     var wokeAtHostNs: Int64
 
-    public init(rig: R, chargesComputeTime: Bool) {
+    public init(rig: R, chargesComputeTime: Bool, speed: Double = 0) {
+        precondition(speed >= 0 && speed.isFinite, "the simulation speed is a finite factor, 0 for as fast as possible")
         self.rig = rig
         self.chargesComputeTime = chargesComputeTime
+        self.speed = speed
         rigPeriodStartNs = rig.board.clock.nowNs
         wokeAtHostNs = edge_monotonic_ns()
+        wallOriginNs = wokeAtHostNs
+        virtualOriginNs = rigPeriodStartNs
     }
 
     /// Call after resetting the rig (which abandons its period in progress): the next sleep begins a
@@ -59,9 +70,14 @@ public final class RigClock<R: Rig>: ControlClock {
     }
 
     public func sleep(untilNs deadlineNs: Int64) -> Int32 {
-        run(untilNs: max(nowNs, deadlineNs))
+        let target = max(nowNs, deadlineNs)
+        run(untilNs: target)
+        var code: Int32 = 0
+        if speed > 0 {
+            code = edge_sleep_until_ns(wallOriginNs + Int64(Double(target - virtualOriginNs) / speed))
+        }
         wokeAtHostNs = edge_monotonic_ns()
-        return 0
+        return code
     }
 
     /// Runs the physics to `timeNs`, rig period by rig period.

@@ -1,3 +1,4 @@
+import CEdgeSys
 import EdgeCore
 
 /// When a step was due and when it started.
@@ -50,6 +51,9 @@ public final class ControlLoop<Clock: ControlClock> {
     public let latency = LatencyHistogram()
     /// Deadline to wake-up times.
     public let jitter = LatencyHistogram()
+    /// Host time from wake-up to the end of each step (monotonic clock), whatever the loop's clock:
+    /// on a simulated clock that does not charge compute time, the only measure of the step's cost.
+    public let stepTime = LatencyHistogram()
     /// Steps finished.
     public private(set) var steps = 0
     /// Steps that ended after the next step's deadline.
@@ -62,6 +66,7 @@ public final class ControlLoop<Clock: ControlClock> {
     public private(set) var nextDeadlineNs: Int64 = 0
     var started = false
     var current = StepTiming(index: 0, deadlineNs: 0, wakeNs: 0)
+    var wokeAtHostNs: Int64 = 0
 
     /// - Parameters:
     ///   - periodNs: control period (1_000_000 for 1 kHz).
@@ -73,9 +78,11 @@ public final class ControlLoop<Clock: ControlClock> {
         self.stopsOnSignals = stopsOnSignals
     }
 
-    /// Sets the first deadline one period from now. `waitForDeadline` calls it if you have not.
-    public func start() {
-        nextDeadlineNs = clock.nowNs + periodNs
+    /// Sets the first deadline: `firstDeadlineNs`, or one period from now. `waitForDeadline` calls it
+    /// if you have not. Calling it again starts a new schedule (e.g. for each episode of a rig reset
+    /// between episodes).
+    public func start(firstDeadlineNs: Int64? = nil) {
+        nextDeadlineNs = firstDeadlineNs ?? clock.nowNs + periodNs
         started = true
     }
 
@@ -97,6 +104,7 @@ public final class ControlLoop<Clock: ControlClock> {
         }
         sleep(untilNs: deadline)
         let wake = clock.nowNs
+        wokeAtHostNs = edge_monotonic_ns()
         current = StepTiming(index: steps, deadlineNs: deadline, wakeNs: wake)
         jitter.record(wake - deadline)
         return current
@@ -110,6 +118,7 @@ public final class ControlLoop<Clock: ControlClock> {
     /// Records the step begun by the last `waitForDeadline` as ended now and sets the next deadline.
     public func finishStep() {
         let end = clock.nowNs
+        stepTime.record(edge_monotonic_ns() - wokeAtHostNs)
         latency.record(end - current.deadlineNs)
         steps += 1
         var next = current.deadlineNs + periodNs
@@ -156,6 +165,7 @@ public final class ControlLoop<Clock: ControlClock> {
     public func resetStatistics() {
         latency.reset()
         jitter.reset()
+        stepTime.reset()
         steps = 0
         missedDeadlines = 0
         skippedPeriods = 0

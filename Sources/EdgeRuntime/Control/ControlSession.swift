@@ -33,6 +33,9 @@ public final class ControlSession<Clock: ControlClock, Plant: PlantIO & EncoderC
     public let lastGood: Policy
     /// Sample actions (data collection) instead of taking the policy's mean (evaluation).
     public var explore: Bool
+    /// Propose uniformly random actions in [-1, 1] instead of asking the policy (the exploration
+    /// episodes before a policy has learned anything). The safety layer filters them as usual.
+    public var randomActions = false
     public var rng: RandomSource
     /// Finite actions a new policy must produce before it becomes the fallback.
     public var trustAfterSteps = 100
@@ -65,14 +68,22 @@ public final class ControlSession<Clock: ControlClock, Plant: PlantIO & EncoderC
     /// Runs up to `steps` steps (polling the sensors every `pollEveryNs` between deadlines when
     /// non-zero). Stops early when `afterStep` returns false or a stop signal arrives. Always leaves
     /// the plant stopped; a line error is rethrown after stopping it.
-    public func run(steps: Int, pollEveryNs: Int64 = 0,
+    ///
+    /// With `finalObservation`, a run that completes waits for one more deadline and only senses
+    /// (no policy, no output) before stopping the plant, so `step.observation` then holds the state
+    /// the last action led to: the s' of the last transition.
+    public func run(steps: Int, pollEveryNs: Int64 = 0, finalObservation: Bool = false,
                     afterStep: (ControlStepRecord) -> Bool) throws(LineError) -> LoopExit {
         let exit: LoopExit
         do throws(LineError) {
-            exit = try loop.run(steps: steps, pollEveryNs: pollEveryNs,
-                                poll: { () throws(LineError) in try step.plant.poll() }) { timing throws(LineError) in
+            let poll = { () throws(LineError) in try self.step.plant.poll() }
+            exit = try loop.run(steps: steps, pollEveryNs: pollEveryNs, poll: poll) { timing throws(LineError) in
                 let record = try controlStep(timing)
                 return afterStep(record)
+            }
+            if finalObservation && exit == .completed {
+                _ = try loop.waitForDeadline(pollEveryNs: pollEveryNs, poll)
+                try step.sense()
             }
         } catch {
             try? step.stopPlant()
@@ -91,7 +102,11 @@ public final class ControlSession<Clock: ControlClock, Plant: PlantIO & EncoderC
             finiteStepsOfCurrent = 0
         }
         let interventions: SafetyInterventions
-        if usingFallback {
+        if randomActions {
+            try step.sense()
+            for d in 0..<Plant.actionSize { step.proposedAction[d] = rng.nextUniform(-1, 1) }
+            interventions = try step.actuate(lateNs: timing.lateNs)
+        } else if usingFallback {
             interventions = try step.run(policy: lastGood, explore: explore, rng: &rng, lateNs: timing.lateNs)
         } else {
             interventions = try step.run(policy: mailbox.current, explore: explore, rng: &rng, lateNs: timing.lateNs)
@@ -104,7 +119,7 @@ public final class ControlSession<Clock: ControlClock, Plant: PlantIO & EncoderC
                 policyFaults += 1
                 usingFallback = true
             }
-        } else if !usingFallback && !interventions.usedSafeAction {
+        } else if !usingFallback && !interventions.usedSafeAction && !randomActions {
             finiteStepsOfCurrent += 1
             if finiteStepsOfCurrent == trustAfterSteps && mailbox.currentVersion != lastGoodVersion {
                 lastGood.copyParameters(from: mailbox.current)

@@ -15,8 +15,10 @@ public struct SafetyLimits: Equatable, Sendable {
     /// Stuck encoder: the shaft must move when an action of at least this size (any dimension) has
     /// been applied for `stuckAfterNs`; an unchanged encoder count means the encoder (or its wiring)
     /// failed. A one-line-stuck pattern (`QuadratureFaults.stuckRuns`) under such an action counts too.
+    /// `stuckAfterNs` nil turns the unchanged-count check off, for a plant that can hold still under
+    /// a drive (a pendulum held against gravity); the one-line-stuck check stays.
     public var stuckActionThreshold: Float
-    public var stuckAfterNs: Int64
+    public var stuckAfterNs: Int64?
     /// Sensor errors (glitches, illegal transitions, lost edges of every encoder) are a fault only
     /// above a rate: more than `maxSensorErrorsPerWindow` within any `sensorErrorWindowNs`. Single
     /// errors happen on healthy wiring (FirmwareSim's decoder sees about 1 in 20,000 steps).

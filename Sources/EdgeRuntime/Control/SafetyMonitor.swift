@@ -85,7 +85,7 @@ public final class SafetyMonitor {
             maxStep[d] = limits.maxActionRatePerSecond[d] * seconds
         }
         watchdogLateNs = limits.watchdogLateNs ?? periodNs
-        stuckSteps = max(1, Int((limits.stuckAfterNs + periodNs - 1) / periodNs))
+        stuckSteps = limits.stuckAfterNs.map { max(1, Int(($0 + periodNs - 1) / periodNs)) } ?? Int.max
         windowSteps = max(1, Int(limits.sensorErrorWindowNs / periodNs))
         errorWindow = SlidingCount(steps: windowSteps)
         overflowWindow = SlidingCount(steps: windowSteps)

@@ -33,6 +33,16 @@ public protocol SimPlant: AnyObject {
     var health: PlantHealth { get }
     /// The task's reward from sensor observations: r(s, a) with s the observation before the step.
     static func reward(observation: UnsafePointer<Float>, action: UnsafePointer<Float>) -> Float
+    /// What the safety layer enforces on this rig when its control loop runs at `periodNs`.
+    static func safetyLimits(periodNs: Int64) -> SafetyLimits
+}
+
+extension SimPlant {
+    /// Actions in [-1, 1], a slew limit that lets a full swing from -1 to 1 take two control periods,
+    /// the default sensor checks.
+    public static func safetyLimits(periodNs: Int64) -> SafetyLimits {
+        SafetyLimits(actionCount: actionSize, low: -1, high: 1, maxRatePerSecond: Float(1e9 / Double(periodNs)))
+    }
 }
 
 /// A task reward written once per plant, usable one sample at a time (the control loop) and over
@@ -102,6 +112,16 @@ public final class PendulumPlant: RigBackedPlant {
     public func reset(seed: UInt64) throws(LineError) {
         rig.reset(seed: seed)
         try io.home(angle: rig.theta)
+    }
+
+    /// Pendulum-v1's actuator is an ideal torque source (no slew limit: the task has none, and at 20 Hz
+    /// a torque motor follows any step). A pendulum held at an angle by a steady torque does not move,
+    /// so an unchanged encoder count under drive is normal here: only the one-line-stuck pattern
+    /// reveals a failed encoder.
+    public static func safetyLimits(periodNs: Int64) -> SafetyLimits {
+        var limits = SafetyLimits(actionCount: actionSize, low: -1, high: 1)
+        limits.stuckAfterNs = nil
+        return limits
     }
 
     public static func reward(observation: UnsafePointer<Float>, action: UnsafePointer<Float>) -> Float {

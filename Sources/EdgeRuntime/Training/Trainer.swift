@@ -3,6 +3,7 @@ import EdgeCore
 import EdgeIO
 import EdgeLearning
 import FirmwareSim
+import Synchronization
 
 /// How long and how a training run goes (the learning hyperparameters are separate).
 public struct TrainingOptions {
@@ -20,18 +21,41 @@ public struct TrainingOptions {
     public var dataDirectory: String? = nil
     /// Continue the run in `dataDirectory` from its checkpoint and transition log.
     public var resume = false
+    /// How collecting and learning share time (see `LearnerMode`).
+    public var learner = LearnerMode.lockstep
+    /// Asynchronous runs on the simulator: how many times faster than real time the rig runs
+    /// (1: real time, as on a board).
+    public var simulationSpeed: Double = 1
+    /// CPU to pin the asynchronous learner thread to (nil: any).
+    public var learnerCPU: Int32? = nil
+    /// End the episode in progress at a step boundary on SIGINT/SIGTERM, keep what was collected and
+    /// stop (needs `StopSignal.installHandlers()`); off where the process's stop flag is shared (tests).
+    public var stopsOnSignals = false
     public init() {}
+}
+
+/// How real episodes and learning share time.
+public enum LearnerMode: String, CaseIterable, Sendable {
+    /// Collect an episode, then learn while the plant waits in its safe state, then the next episode:
+    /// exactly repeatable on the simulator (steps take no virtual time). The simulator's default.
+    case lockstep
+    /// The learner runs on its own thread and hands each new policy to the control loop through the
+    /// policy mailbox at a step boundary, while the loop keeps collecting: how a board trains. On the
+    /// simulator the rig is paced to the wall clock (`simulationSpeed`) and runs are not repeatable.
+    case asynchronous = "async"
 }
 
 /// Why a run could not start or go on: the plant's I/O, or the data directory.
 public enum TrainingError: Error {
     case line(LineError)
     case file(FileError)
+    case thread(ThreadError)
 
     public var message: String {
         switch self {
         case .line(let e): return e.message
         case .file(let e): return e.message
+        case .thread(let e): return e.message
         }
     }
 }
@@ -69,6 +93,16 @@ public struct TrainingSummary {
     /// Transitions found in the data directory's log at start (a resumed run), and torn-tail bytes dropped.
     public var recoveredRecords = 0
     public var droppedTailBytes = 0
+    public var learner = LearnerMode.lockstep
+    /// The control loop that collected the real episodes: timing, allocations in its steps, safety.
+    public var control = ControlLoopReport()
+    /// Transitions left out of the dataset because a sensor fault made their observations untrustworthy.
+    public var droppedTransitions = 0
+    /// Policies the learner published and the control loop took.
+    public var policiesPublished = 0
+    public var policiesTaken = 0
+    /// The stop signal that ended the run early (what was collected before it is synced), if any.
+    public var stoppedBySignal: Int32? = nil
     public init() {}
 }
 
@@ -86,18 +120,27 @@ extension TrainingObserver {
 /// The outer loop on a simulated plant: collect a real episode with the current policy (random actions
 /// first) through the sensors, append it to the dataset, refit f_ψ and r_φ, improve π_θ with PPO in
 /// imagination, evaluate on the rig's true state; repeat until the real-step budget is spent.
-public final class Trainer<Plant: SimPlant, let Obs: Int, let Act: Int, let ObsAct: Int, let Obs2: Int,
+public final class Trainer<Plant: RigBackedPlant, let Obs: Int, let Act: Int, let ObsAct: Int, let Obs2: Int,
                            Reward: RewardFunction> {
     public typealias LearningAgent = Agent<Obs, Act, ObsAct, Obs2, Reward>
 
     public let options: TrainingOptions
     public let agent: LearningAgent
-    let plant: Plant
+    /// The rig the real episodes are collected on, driven through the real-time control loop.
+    public let control: RigControl<Plant, Obs, Act>
+    /// Transitions from the control loop to the agent's buffer (and the log).
+    let handoff: TransitionHandoff<Obs, Act>
     let evaluationPlant: Plant
     var rng: RandomSource
     let obs: UnsafeMutablePointer<Float>
     let next: UnsafeMutablePointer<Float>
     let action: UnsafeMutablePointer<Float>
+    /// The learning curve so far (restored from the checkpoint on resume).
+    var curve: [IterationStats] = []
+    var droppedTransitions = 0
+
+    /// The collection rig (the plant API, for code that steps it directly).
+    var plant: Plant { control.plant }
 
     /// - Parameter reward: the reward imagination uses: a `RewardModel` (learned, the default) or
     ///   `KnownReward<Plant>()`.
@@ -110,12 +153,16 @@ public final class Trainer<Plant: SimPlant, let Obs: Int, let Act: Int, let ObsA
         agent = LearningAgent(observationBounds: Plant.observationBounds, hyperparameters: hyperparameters,
                               capacity: max(options.maxRealSteps, 1), reward: reward, learnedReward: learned,
                               rng: &rng)
+        let timing = options.learner == .lockstep ? RigTiming.lockstep
+            : RigTiming(chargesComputeTime: true, speed: options.simulationSpeed)
         do throws(LineError) {
-            plant = try Plant(mode: .board)
+            control = try RigControl(policy: agent.policy, explore: true, timing: timing,
+                                     stopsOnSignals: options.stopsOnSignals, seed: options.seed)
             evaluationPlant = try Plant(mode: .board)
         } catch {
             throw .line(error)
         }
+        handoff = TransitionHandoff(capacity: max(options.maxRealSteps, 1))
         obs = allocateFloats(Obs)
         next = allocateFloats(Obs)
         action = allocateFloats(Act)
@@ -129,9 +176,9 @@ public final class Trainer<Plant: SimPlant, let Obs: Int, let Act: Int, let ObsA
     /// The transition log (nil without a data directory).
     var log: RecordLog? = nil
     var dataDirectory: DataDirectory? = nil
-    /// Iterations and learning curve restored from a checkpoint.
-    var startIteration = 0
-    var restoredCurve: [IterationStats] = []
+    /// Learning rounds done (restored from a checkpoint) and the index of the next real episode.
+    var rounds = 0
+    var nextEpisode = 0
     /// Records recovered and bytes of torn tail dropped when the log was opened.
     public private(set) var recoveredRecords = 0
     public private(set) var droppedTailBytes = 0
@@ -173,7 +220,7 @@ public final class Trainer<Plant: SimPlant, let Obs: Int, let Act: Int, let ObsA
             try restoreRun(from: reader)
         }
         // Episodes synced after the last checkpoint are in the buffer already; the next one gets a new index.
-        startIteration = max(startIteration, lastEpisode + 1)
+        nextEpisode = max(rounds, lastEpisode + 1)
         self.log = log
         dataDirectory = directory
     }
@@ -187,14 +234,14 @@ public final class Trainer<Plant: SimPlant, let Obs: Int, let Act: Int, let ObsA
             throw r.failure("has a malformed random generator state")
         }
         rng = state
-        startIteration = Int(try r.integer("run.iteration"))
+        rounds = Int(try r.integer("run.iteration"))
         let steps = try r.integers("curve.realSteps"), means = try r.doubles("curve.evalMean")
         let stds = try r.doubles("curve.evalStd"), imagined = try r.doubles("curve.imaginedReturn")
         let elapsed = try r.doubles("curve.elapsed"), episodeReturns = try r.doubles("curve.episodeReturn")
         guard [means.count, stds.count, imagined.count, elapsed.count, episodeReturns.count].allSatisfy({ $0 == steps.count }) else {
             throw r.failure("has a learning curve with columns of different lengths")
         }
-        restoredCurve = (0..<steps.count).map { i in
+        curve = (0..<steps.count).map { i in
             var s = IterationStats()
             s.iteration = i + 1
             s.realSteps = Int(steps[i])
@@ -207,7 +254,7 @@ public final class Trainer<Plant: SimPlant, let Obs: Int, let Act: Int, let ObsA
     }
 
     /// Writes the checkpoint atomically: the agent, the generator, the iteration and the curve.
-    func writeCheckpoint(iteration: Int, curve: [IterationStats]) throws(FileError) {
+    func writeCheckpoint(iteration: Int) throws(FileError) {
         guard let directory = dataDirectory else { return }
         var c = Checkpoint()
         c.put("run.rig", .integers([Int64(TransitionRecord.schema(rig: Plant.kind, observations: Obs, actions: Act))]))
@@ -230,27 +277,50 @@ public final class Trainer<Plant: SimPlant, let Obs: Int, let Act: Int, let ObsA
         return r.next()
     }
 
-    /// Runs one real episode of `steps` steps; returns its true return.
-    func collect(episode: Int, steps: Int, random: Bool) throws(LineError) -> Float {
-        try plant.reset(seed: episodeSeed(episode, evaluation: false))
-        plant.observe(into: obs)
-        var total: Float = 0
-        for _ in 0..<steps {
-            if random {
-                for d in 0..<Act { action[d] = rng.nextUniform(-1, 1) }
-            } else {
-                agent.policy.act(obs, rng: &rng, into: action)
+    /// Runs one real episode of up to `steps` steps through the control loop with the policy in the
+    /// mailbox (uniform random actions when `random`), writes its transitions to the log and syncs it,
+    /// then publishes them to the handoff. A transition is left out when a sensor fault was latched at
+    /// either of its steps (its observations cannot be trusted). What was collected before a line
+    /// error is still synced before the error is thrown.
+    func collectEpisode(_ episode: Int, steps: Int, random: Bool) throws(TrainingError) -> EpisodeOutcome {
+        let outcome: EpisodeOutcome
+        do throws(LineError) {
+            outcome = try control.runEpisode(startSeed: episodeSeed(episode, evaluation: false),
+                                             actionSeed: episodeSeed(episode, evaluation: false) &+ 1,
+                                             steps: steps, random: random) { obs, action, next, interventions in
+                if interventions.contains(.sensorFault) {
+                    droppedTransitions += 1
+                } else {
+                    handoff.append(obs: obs, action: action, reward: Plant.reward(observation: obs, action: action),
+                                   nextObs: next, terminal: false, episode: episode)
+                }
+                return true
             }
-            total += try plant.step(action)
-            plant.observe(into: next)
-            let reward = Plant.reward(observation: obs, action: action)
-            agent.buffer.append(obs: obs, action: action, reward: reward, nextObs: next, terminal: false,
-                                episode: episode)
-            log?.append(TransitionRecord.encode(obs: obs, action: action, reward: reward, nextObs: next,
-                                                terminal: false, episode: episode, observations: Obs, actions: Act))
-            obs.update(from: next, count: Obs)
+        } catch {
+            try? persistCollected()
+            throw .line(error)
         }
-        return total
+        do throws(FileError) { try persistCollected() } catch { throw .file(error) }
+        return outcome
+    }
+
+    /// Appends the handoff's unpublished rows to the log, syncs it and publishes the rows.
+    func persistCollected() throws(FileError) {
+        if let log {
+            handoff.forEachUnpublished { obs, action, reward, next, terminal, episode in
+                log.append(TransitionRecord.encode(obs: obs, action: action, reward: reward, nextObs: next,
+                                                   terminal: terminal, episode: episode, observations: Obs, actions: Act))
+            }
+            try log.sync()
+        }
+        handoff.publish()
+    }
+
+    /// Collects one episode (lockstep) into the agent's buffer; returns what the episode did.
+    func collect(episode: Int, steps: Int, random: Bool) throws(TrainingError) -> EpisodeOutcome {
+        let outcome = try collectEpisode(episode, steps: steps, random: random)
+        handoff.drain(into: agent.buffer)
+        return outcome
     }
 
     /// Mean and standard deviation of the true return of the deterministic policy over `episodes`
@@ -274,57 +344,181 @@ public final class Trainer<Plant: SimPlant, let Obs: Int, let Act: Int, let ObsA
         return (Float(mean), Float(variance.squareRoot()))
     }
 
-    /// The whole run.
+    /// The whole run: lockstep or with the learner on its own thread (`options.learner`).
     public func run<Observer: TrainingObserver>(observer: Observer) throws(TrainingError) -> TrainingSummary {
         var summary = TrainingSummary()
         summary.rig = Plant.kind
         summary.seed = options.seed
+        summary.learner = options.learner
         summary.evaluationEpisodes = options.evaluationEpisodes
-        summary.curve = restoredCurve
-        let start = edge_monotonic_ns()
-        let elapsedBefore = restoredCurve.last?.elapsedSeconds ?? 0
-        var realSteps = agent.buffer.count, iteration = startIteration
-        while iteration < options.iterations && realSteps < options.maxRealSteps {
-            var stats = IterationStats()
-            let steps = min(Plant.episodeSteps, options.maxRealSteps - realSteps)
-            let c0 = edge_monotonic_ns()
-            do throws(LineError) {
-                stats.episodeReturn = try collect(episode: iteration, steps: steps, random: iteration < options.randomEpisodes)
-            } catch {
-                try? log?.sync()  // what was collected before the fault is kept
-                throw .line(error)
-            }
-            do throws(FileError) { try log?.sync() } catch { throw .file(error) }
-            if let log { observer.transitionsSynced(log.syncedRecordCount) }
-            summary.collectionSeconds += Double(edge_monotonic_ns() - c0) * 1e-9
-            realSteps += steps
-            stats.improvement = agent.improve(rng: &rng)
-            let e0 = edge_monotonic_ns()
-            do throws(LineError) {
-                (stats.evaluationMean, stats.evaluationStd) = try evaluate(episodes: options.evaluationEpisodes)
-            } catch {
-                throw .line(error)
-            }
-            stats.evaluationSeconds = Double(edge_monotonic_ns() - e0) * 1e-9
-            iteration += 1
-            stats.iteration = iteration
-            stats.realSteps = realSteps
-            stats.elapsedSeconds = elapsedBefore + Double(edge_monotonic_ns() - start) * 1e-9
-            summary.fitSeconds += stats.improvement.fitSeconds
-            summary.imaginationSeconds += stats.improvement.imaginationSeconds
-            summary.ppoSeconds += stats.improvement.ppoSeconds
-            summary.evaluationSeconds += stats.evaluationSeconds
-            summary.curve.append(stats)
-            do throws(FileError) { try writeCheckpoint(iteration: iteration, curve: summary.curve) } catch { throw .file(error) }
-            observer.iterationFinished(stats, options: options)
-        }
-        summary.iterations = iteration
-        summary.realSteps = realSteps
-        summary.evaluationMean = summary.curve.last?.evaluationMean ?? 0
-        summary.evaluationStd = summary.curve.last?.evaluationStd ?? 0
-        summary.wallSeconds = Double(edge_monotonic_ns() - start) * 1e-9
         summary.recoveredRecords = recoveredRecords
         summary.droppedTailBytes = droppedTailBytes
+        let start = edge_monotonic_ns()
+        let elapsedBefore = curve.last?.elapsedSeconds ?? 0
+        control.mailbox.publish(copyOf: agent.policy)  // the fresh or restored policy acts first
+        var realSteps = agent.buffer.count
+        switch options.learner {
+        case .lockstep:
+            try runLockstep(&summary, realSteps: &realSteps, start: start, elapsedBefore: elapsedBefore,
+                            observer: observer)
+        case .asynchronous:
+            try runAsynchronous(&summary, realSteps: &realSteps, start: start, elapsedBefore: elapsedBefore,
+                                observer: observer)
+        }
+        summary.curve = curve
+        summary.iterations = curve.count
+        summary.realSteps = realSteps
+        summary.evaluationMean = curve.last?.evaluationMean ?? 0
+        summary.evaluationStd = curve.last?.evaluationStd ?? 0
+        summary.wallSeconds = Double(edge_monotonic_ns() - start) * 1e-9
+        summary.control = control.report
+        summary.droppedTransitions = droppedTransitions
+        summary.policiesTaken = control.session.policiesTaken
         return summary
+    }
+
+    /// Collect an episode, learn, evaluate, checkpoint; repeat.
+    func runLockstep<Observer: TrainingObserver>(
+        _ summary: inout TrainingSummary, realSteps: inout Int, start: Int64, elapsedBefore: Double, observer: Observer
+    ) throws(TrainingError) {
+        var episode = nextEpisode
+        while rounds < options.iterations && realSteps < options.maxRealSteps {
+            let steps = min(Plant.episodeSteps, options.maxRealSteps - realSteps)
+            let c0 = edge_monotonic_ns()
+            let outcome = try collect(episode: episode, steps: steps, random: episode < options.randomEpisodes)
+            summary.collectionSeconds += Double(edge_monotonic_ns() - c0) * 1e-9
+            if let log { observer.transitionsSynced(log.syncedRecordCount) }
+            episode += 1
+            realSteps += outcome.steps
+            if case .signal(let signal) = outcome.exit {
+                summary.stoppedBySignal = signal
+                return
+            }
+            let stats = try learningRound(realSteps: realSteps, episodeReturn: Float(outcome.trueReturn),
+                                          elapsedSeconds: { elapsedBefore + Double(edge_monotonic_ns() - start) * 1e-9 },
+                                          summary: &summary)
+            control.mailbox.publish(copyOf: agent.policy)
+            summary.policiesPublished += 1
+            observer.iterationFinished(stats, options: options)
+        }
+    }
+
+    /// Refit, improve the policy, evaluate it, append to the curve, checkpoint.
+    func learningRound(realSteps: Int, episodeReturn: Float, elapsedSeconds: () -> Double,
+                       summary: inout TrainingSummary) throws(TrainingError) -> IterationStats {
+        var stats = IterationStats()
+        stats.episodeReturn = episodeReturn
+        stats.improvement = agent.improve(rng: &rng)
+        let e0 = edge_monotonic_ns()
+        do throws(LineError) {
+            (stats.evaluationMean, stats.evaluationStd) = try evaluate(episodes: options.evaluationEpisodes)
+        } catch {
+            throw .line(error)
+        }
+        stats.evaluationSeconds = Double(edge_monotonic_ns() - e0) * 1e-9
+        rounds += 1
+        stats.iteration = rounds
+        stats.realSteps = realSteps
+        stats.elapsedSeconds = elapsedSeconds()
+        summary.fitSeconds += stats.improvement.fitSeconds
+        summary.imaginationSeconds += stats.improvement.imaginationSeconds
+        summary.ppoSeconds += stats.improvement.ppoSeconds
+        summary.evaluationSeconds += stats.evaluationSeconds
+        curve.append(stats)
+        do throws(FileError) { try writeCheckpoint(iteration: rounds) } catch { throw .file(error) }
+        return stats
+    }
+
+    /// The control loop collects episodes on this thread while a learner thread drains the handoff,
+    /// learns, evaluates, checkpoints and publishes each new policy to the mailbox, which the loop
+    /// takes at its next step boundary. Neither waits for the other; the loop stops at the real-step
+    /// budget (or when the learner has done `iterations` rounds), then the learner finishes a last
+    /// round on whatever it has not learned from yet.
+    func runAsynchronous<Observer: TrainingObserver>(
+        _ summary: inout TrainingSummary, realSteps: inout Int, start: Int64, elapsedBefore: Double, observer: Observer
+    ) throws(TrainingError) {
+        let shared = AsynchronousRun()
+        var learnerSummary = TrainingSummary()
+        let thread: LearnerThread
+        do throws(ThreadError) {
+            thread = try LearnerThread.start(cpu: options.learnerCPU) { [self] in
+                while rounds < options.iterations {
+                    if handoff.pending == 0 {
+                        if shared.collectionEnded.load(ordering: .acquiring) && handoff.pending == 0 { break }
+                        edge_sleep_until_ns(edge_monotonic_ns() + 1_000_000)
+                        continue
+                    }
+                    handoff.drain(into: agent.buffer)
+                    let returnBits = shared.lastEpisodeReturn.load(ordering: .relaxed)
+                    do throws(TrainingError) {
+                        let stats = try learningRound(
+                            realSteps: agent.buffer.count, episodeReturn: Float(bitPattern: returnBits),
+                            elapsedSeconds: { elapsedBefore + Double(edge_monotonic_ns() - start) * 1e-9 },
+                            summary: &learnerSummary)
+                        control.mailbox.publish(copyOf: agent.policy)
+                        learnerSummary.policiesPublished += 1
+                        observer.transitionsSynced(shared.syncedRecords.load(ordering: .relaxed))
+                        observer.iterationFinished(stats, options: options)
+                    } catch {
+                        shared.failure = error
+                        break
+                    }
+                }
+                shared.learnerDone.store(true, ordering: .releasing)
+            }
+        } catch {
+            throw .thread(error)
+        }
+        var collectionFailure: TrainingError? = nil
+        var episode = nextEpisode
+        while realSteps < options.maxRealSteps && !shared.learnerDone.load(ordering: .acquiring) {
+            let steps = min(Plant.episodeSteps, options.maxRealSteps - realSteps)
+            let c0 = edge_monotonic_ns()
+            let outcome: EpisodeOutcome
+            do throws(TrainingError) {
+                outcome = try collectEpisode(episode, steps: steps, random: episode < options.randomEpisodes)
+            } catch {
+                collectionFailure = error
+                break
+            }
+            summary.collectionSeconds += Double(edge_monotonic_ns() - c0) * 1e-9
+            shared.syncedRecords.store(log?.syncedRecordCount ?? 0, ordering: .relaxed)
+            shared.lastEpisodeReturn.store(Float(outcome.trueReturn).bitPattern, ordering: .relaxed)
+            episode += 1
+            realSteps += outcome.steps
+            if case .signal(let signal) = outcome.exit {
+                summary.stoppedBySignal = signal
+                break
+            }
+        }
+        shared.collectionEnded.store(true, ordering: .releasing)
+        do throws(ThreadError) { try thread.join() } catch { throw .thread(error) }
+        summary.fitSeconds += learnerSummary.fitSeconds
+        summary.imaginationSeconds += learnerSummary.imaginationSeconds
+        summary.ppoSeconds += learnerSummary.ppoSeconds
+        summary.evaluationSeconds += learnerSummary.evaluationSeconds
+        summary.policiesPublished = learnerSummary.policiesPublished
+        if let failure = shared.failure { throw failure }
+        if let collectionFailure { throw collectionFailure }
+    }
+}
+
+/// What the control thread and the learner thread of an asynchronous run share besides the handoff
+/// and the mailbox. `failure` is written by the learner before it ends and read after the join.
+final class AsynchronousRun: @unchecked Sendable {
+    let collectionEnded = Atomic<Bool>(false)
+    let learnerDone = Atomic<Bool>(false)
+    let syncedRecords = Atomic<Int>(0)
+    let lastEpisodeReturn = Atomic<UInt32>(0)
+    var failure: TrainingError? = nil
+}
+
+extension TrainingSummary {
+    /// The real-time side in two lines (the same on the host and the board): the control loop's timing
+    /// and allocations, the policy hand-offs and dropped transitions; then the safety layer's record.
+    public var controlText: String {
+        "control loop (\(learner.rawValue)): \(control.summary); policies published \(policiesPublished), "
+            + "taken \(policiesTaken); transitions dropped for sensor faults \(droppedTransitions)\n"
+            + control.safety.summary
     }
 }
