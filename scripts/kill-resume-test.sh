@@ -1,14 +1,21 @@
 #!/usr/bin/env bash
 # Kills a training run with SIGKILL at random moments, restarts it with --resume each time, and checks
 # that every transition reported as synced before the kill is still in the data directory, and that the
-# resumed run finally finishes. Usage: scripts/kill-resume-test.sh [KILLS=20] [BINARY]
+# resumed run finally finishes. Usage: scripts/kill-resume-test.sh [KILLS=20] [BINARY] [lockstep|async]
+# (async: the learner on its own thread while the loop collects, the simulated rig at 50x real time).
 set -euo pipefail
 kills=${1:-20}
 bin=${2:-.build/release/edge-ctl}
+mode=${3:-lockstep}
 [ -x "$bin" ] || { echo "kill-resume-test: no $bin (run swift build -c release first)"; exit 1; }
 dir=$(mktemp -d /tmp/edge-ctl-kill.XXXXXX)
 trap 'rm -rf "$dir"' EXIT
 args=(train --sim --seed 7 --data "$dir/run" --max-real-steps 5000 --eval-episodes 1 --set ppoIterationsPerEpisode=3 --verbose)
+case "$mode" in
+  lockstep) ;;
+  async) args+=(--async --sim-speed 50) ;;
+  *) echo "kill-resume-test: mode is lockstep or async, not '$mode'"; exit 1 ;;
+esac
 RANDOM=42
 checked=0
 for i in $(seq 1 "$kills"); do
@@ -33,4 +40,4 @@ done
 "$bin" "${args[@]}" --resume > "$dir/out.txt" 2> "$dir/err.txt" || { cat "$dir/err.txt"; echo "kill-resume-test: the resumed run failed"; exit 1; }
 final=$("$bin" info --data "$dir/run" --json | sed -n 's/.*"dataset_records":\([0-9]*\).*/\1/p')
 [ "$final" = 5000 ] || { echo "kill-resume-test: FAILED: the finished run holds $final transitions, expected 5000"; exit 1; }
-echo "kill-resume-test: $checked passed, 0 failed (SIGKILL $kills times; every synced transition survived; the resumed run finished with $final transitions)"
+echo "kill-resume-test ($mode): $checked passed, 0 failed (SIGKILL $kills times; every synced transition survived; the resumed run finished with $final transitions)"

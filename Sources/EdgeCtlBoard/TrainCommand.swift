@@ -21,7 +21,7 @@ enum TrainCommand {
             .flag("--resume", "Continue the run in the data directory from its last checkpoint, keeping every synced transition."),
             .flag("--lockstep", "Collect an episode, then learn while the plant waits, then the next: exactly repeatable on the simulator (the simulator's default)."),
             .flag("--async", "Learn on a thread of its own while the control loop keeps collecting, and hand each new policy to the loop at a step boundary (how a board trains). On the simulator the rig then runs paced to the wall clock."),
-            .option("--sim-speed", "sim-speed", "With --async on the simulator: how many times faster than real time the rig runs. (default: 1)"),
+            .option("--sim-speed", "sim-speed", "With --async on the simulator: how many times faster than real time the rig runs (0: as fast as the host can). (default: 1)"),
             .flag("--realtime", "Ask for SCHED_FIFO, locked memory and precise timers for the control loop (each refused part is reported; the run goes on)."),
             .option("--control-cpu", "control-cpu", "With --realtime: the CPU to pin the control loop to."),
             .option("--learner-cpu", "learner-cpu", "With --async: the CPU to pin the learner thread to."),
@@ -31,6 +31,7 @@ enum TrainCommand {
             .flag("--list-hyperparameters", "Print every hyperparameter with its default and exit."),
             .flag("--json", "Print one JSON object at the end instead of the text summary."),
             .flag("--quiet", "No progress output."),
+            .flag("--verbose", "Also print each durable event (\"synced N transitions\") on its own line."),
         ],
         discussion: """
         Examples:
@@ -54,7 +55,7 @@ enum TrainCommand {
         let asynchronous = arguments.flag("--async"), realtime = arguments.flag("--realtime")
         if asynchronous && arguments.flag("--lockstep") { throw spec.usageError("--lockstep and --async exclude each other") }
         options.learner = asynchronous ? .asynchronous : .lockstep
-        options.simulationSpeed = try arguments.number("--sim-speed", default: 1, in: 1e-6...1e6)
+        options.simulationSpeed = try arguments.number("--sim-speed", default: 1, in: 0...1e6)
         if options.simulationSpeed != 1 && !asynchronous { throw spec.usageError("--sim-speed paces an --async run; add --async") }
         if arguments.string("--learner-cpu") != nil {
             guard asynchronous else { throw spec.usageError("--learner-cpu pins the --async learner; add --async") }
@@ -78,7 +79,8 @@ enum TrainCommand {
         options.resume = resume
 
         options.stopsOnSignals = StopSignal.installHandlers() == 0
-        let progress = ProgressLines(enabled: !arguments.flag("--quiet"))
+        let verbose = arguments.flag("--verbose")
+        let progress = ProgressLines(enabled: !arguments.flag("--quiet") || verbose, verbose: verbose)
         progress.note("edge-ctl: \(resume ? "resuming" : "training") on the simulated \(rig.rawValue) rig, seed \(options.seed), up to \(options.maxRealSteps) real steps, learner \(options.learner.rawValue); data in \(directory); SIMD: \(simdPathSummary)")
         if realtime {
             var request = RealtimeRequest()

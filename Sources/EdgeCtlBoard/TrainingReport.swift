@@ -10,11 +10,20 @@ let simdPathSummary = String(simdPath.utf8.split(separator: UInt8(ascii: ",")).f
 /// use for the host's redrawn line). Numbers are formatted by hand: Embedded Swift has no `String(format:)`.
 final class ProgressLines: TrainingObserver {
     let enabled: Bool
+    let verbose: Bool
 
-    init(enabled: Bool) { self.enabled = enabled }
+    init(enabled: Bool, verbose: Bool = false) {
+        self.enabled = enabled
+        self.verbose = verbose
+    }
 
     func note(_ text: String) {
         if enabled { printError(text) }
+    }
+
+    /// With --verbose, each durable event on its own line (what a crash from here on cannot lose).
+    func transitionsSynced(_ count: Int) {
+        if verbose { printError("synced \(count) transitions") }
     }
 
     func iterationFinished(_ s: IterationStats, options: TrainingOptions) {

@@ -51,7 +51,7 @@ struct Train: ParsableCommand {
     @Flag(name: .customLong("async"), help: "Learn on a thread of its own while the control loop keeps collecting, and hand each new policy to the loop at a step boundary (how a board trains). On the simulator the rig then runs paced to the wall clock.")
     var asynchronous = false
 
-    @Option(name: .customLong("sim-speed"), help: "With --async on the simulator: how many times faster than real time the rig runs.")
+    @Option(name: .customLong("sim-speed"), help: "With --async on the simulator: how many times faster than real time the rig runs (0: as fast as the host can).")
     var simSpeed: Double = 1
 
     @Flag(help: "Ask for SCHED_FIFO, locked memory and precise timers for the control loop (each refused part is reported; the run goes on).")
@@ -90,8 +90,8 @@ struct Train: ParsableCommand {
         guard evalEpisodes >= 0 else { throw ValidationError("--eval-episodes must be 0 or more") }
         guard randomEpisodes >= 0 else { throw ValidationError("--random-episodes must be 0 or more") }
         guard !(lockstep && asynchronous) else { throw ValidationError("--lockstep and --async exclude each other") }
-        guard simSpeed > 0 && simSpeed.isFinite && simSpeed <= 1_000_000 else {
-            throw ValidationError("--sim-speed must be above 0 and at most 1000000")
+        guard simSpeed >= 0 && simSpeed <= 1_000_000 else {
+            throw ValidationError("--sim-speed must be from 0 (as fast as possible) to 1000000")
         }
         if simSpeed != 1 && !asynchronous { throw ValidationError("--sim-speed paces an --async run; add --async") }
         if learnerCPU != nil && !asynchronous { throw ValidationError("--learner-cpu pins the --async learner; add --async") }

@@ -24,7 +24,7 @@ public struct TrainingOptions {
     /// How collecting and learning share time (see `LearnerMode`).
     public var learner = LearnerMode.lockstep
     /// Asynchronous runs on the simulator: how many times faster than real time the rig runs
-    /// (1: real time, as on a board).
+    /// (1: real time, as on a board; 0: as fast as the host can).
     public var simulationSpeed: Double = 1
     /// CPU to pin the asynchronous learner thread to (nil: any).
     public var learnerCPU: Int32? = nil
@@ -186,23 +186,11 @@ public final class Trainer<Plant: RigBackedPlant, let Obs: Int, let Act: Int, le
     func openDataDirectory(_ directory: DataDirectory) throws(FileError) {
         try FileSystem.createDirectory(directory.path)
         let schema = TransitionRecord.schema(rig: Plant.kind, observations: Obs, actions: Act)
-        let expected = TransitionRecord.size(observations: Obs, actions: Act)
         var malformed = 0
         var lastEpisode = -1
-        let buffer = agent.buffer
         let log = try RecordLog(path: directory.transitionsPath, schema: schema) { payload in
-            guard payload.count == expected else { malformed += 1; return }
-            func f(_ i: Int) -> Float { Float(bitPattern: payload.loadUnaligned(fromByteOffset: 4 * i, as: UInt32.self)) }
-            let o = 0, a = Obs, r = Obs + Act, n = Obs + Act + 1
-            for d in 0..<Obs { obs[d] = f(o + d); next[d] = f(n + d) }
-            for d in 0..<Act { action[d] = f(a + d) }
-            let tail = 4 * (2 * Obs + Act + 1)
-            let episode = Int(payload.loadUnaligned(fromByteOffset: tail + 1, as: UInt32.self))
+            guard let episode = appendLoggedTransition(payload) else { malformed += 1; return }
             lastEpisode = max(lastEpisode, episode)
-            if buffer.count < buffer.capacity {
-                buffer.append(obs: obs, action: action, reward: f(r), nextObs: next,
-                              terminal: payload[tail] != 0, episode: episode)
-            }
         }
         guard malformed == 0 else {
             throw FileError(path: directory.transitionsPath, operation: "read", code: 0,
@@ -223,6 +211,25 @@ public final class Trainer<Plant: RigBackedPlant, let Obs: Int, let Act: Int, le
         nextEpisode = max(rounds, lastEpisode + 1)
         self.log = log
         dataDirectory = directory
+    }
+
+    /// Appends one transition-log record to the agent's buffer (while it has room); returns the record's
+    /// episode index, or nil when the payload has the wrong size for this rig. Shared by
+    /// `openDataDirectory` and the read-only loading of `analyze gradients --data`.
+    func appendLoggedTransition(_ payload: UnsafeRawBufferPointer) -> Int? {
+        guard payload.count == TransitionRecord.size(observations: Obs, actions: Act) else { return nil }
+        func f(_ i: Int) -> Float { Float(bitPattern: payload.loadUnaligned(fromByteOffset: 4 * i, as: UInt32.self)) }
+        let o = 0, a = Obs, r = Obs + Act, n = Obs + Act + 1
+        for d in 0..<Obs { obs[d] = f(o + d); next[d] = f(n + d) }
+        for d in 0..<Act { action[d] = f(a + d) }
+        let tail = 4 * (2 * Obs + Act + 1)
+        let episode = Int(payload.loadUnaligned(fromByteOffset: tail + 1, as: UInt32.self))
+        let buffer = agent.buffer
+        if buffer.count < buffer.capacity {
+            buffer.append(obs: obs, action: action, reward: f(r), nextObs: next, terminal: payload[tail] != 0,
+                          episode: episode)
+        }
+        return episode
     }
 
     func restoreRun(from r: CheckpointReader) throws(FileError) {
