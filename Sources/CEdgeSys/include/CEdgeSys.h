@@ -10,6 +10,7 @@
 // Every header of this module is reached through this umbrella header.
 #include "edge_file.h"
 #include "edge_gpiod.h"
+#include "edge_plant.h"
 #include "edge_rt.h"
 
 #ifdef __cplusplus
