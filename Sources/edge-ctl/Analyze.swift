@@ -18,15 +18,19 @@ struct AnalyzeGradients: ParsableCommand {
         commandName: "gradients",
         abstract: "Pathwise (backpropagation through the learned model) vs likelihood-ratio gradients of the imagined return as the horizon grows, with the open- and closed-loop Jacobian products.",
         discussion: """
-        Trains on the simulated rig first (the same run as `edge-ctl train --sim` with these options, in memory), then for each horizon H draws --batches independent batches of --starts imagined rollouts from real states and estimates the gradient of the imagined return with respect to the policy parameters both ways. Pathwise: reparameterized policy and model noise, one ensemble member per step shared by the batch, backpropagation through r_phi, f_psi and pi_theta (on a read-only copy of the models). Likelihood ratio: REINFORCE with a leave-one-out batch-mean baseline. The Jacobian products are measured along the rollouts of the longest horizon.
+        With --sim, trains on the simulated rig first (the same run as `edge-ctl train --sim` with these options, in memory); with --data DIR, analyzes a trained run read-only (its checkpoint's models and policy, its transition log's states; nothing is trained or written to DIR; pass the --set overrides the run was trained with). Then for each horizon H draws --batches independent batches of --starts imagined rollouts from real states and estimates the gradient of the imagined return with respect to the policy parameters both ways. Pathwise: reparameterized policy and model noise, one ensemble member per step shared by the batch, backpropagation through r_phi, f_psi and pi_theta (on a read-only copy of the models). Likelihood ratio: REINFORCE with a leave-one-out batch-mean baseline. The Jacobian products are measured along the rollouts of the longest horizon.
 
         Examples:
           edge-ctl analyze gradients --sim --policy initial
           edge-ctl analyze gradients --sim --start upright --json
+          edge-ctl analyze gradients --data ~/.local/state/edge-ctl/pendulum/run-001 --policy initial
         """)
 
-    @Flag(help: "Train on the simulated board first (required until analysis of a --data directory lands).")
+    @Flag(help: "Train on the simulated board first (or analyze a trained run with --data).")
     var sim = false
+
+    @Option(help: "Analyze the trained run in this data directory read-only instead of training (--sim).")
+    var data: String? = nil
 
     @Option(help: "Rig to train and analyze: pendulum, motor or cartpole.")
     var rig: RigKind = .pendulum
@@ -65,7 +69,9 @@ struct AnalyzeGradients: ParsableCommand {
     var quiet = false
 
     func validate() throws {
-        guard sim else { throw ValidationError("analyze gradients trains on the simulated board first: pass --sim") }
+        guard sim != (data != nil) else {
+            throw ValidationError("pass --sim (train on the simulated board first) or --data DIR (analyze a trained run), not both")
+        }
         guard maxRealSteps > 0 else { throw ValidationError("--max-real-steps must be at least 1") }
         guard starts >= 2 && starts <= 4_096 else { throw ValidationError("--starts must be in 2...4096") }
         guard batches >= 2 else { throw ValidationError("--batches must be at least 2") }
@@ -98,11 +104,16 @@ struct AnalyzeGradients: ParsableCommand {
         analysis.diagnostics.batches = batches
         analysis.diagnostics.seed = seed
         let progress = ProgressLine(enabled: !quiet)
-        progress.note("edge-ctl: training on the simulated \(rig.rawValue) rig, seed \(seed), \(maxRealSteps) real steps, then the gradient analysis (\(policy.rawValue) policy, \(start.rawValue) starts)")
         let result: GradientAnalysis
         do {
-            result = try analyzeGradientsOnSimulator(rig: rig, options: options, hyperparameters: h,
-                                                     analysis: analysis, observer: progress)
+            if let data {
+                progress.note("edge-ctl: gradient analysis of \(data) (read-only; \(policy.rawValue) policy, \(start.rawValue) starts)")
+                result = try analyzeGradients(directory: data, hyperparameters: h, analysis: analysis)
+            } else {
+                progress.note("edge-ctl: training on the simulated \(rig.rawValue) rig, seed \(seed), \(maxRealSteps) real steps, then the gradient analysis (\(policy.rawValue) policy, \(start.rawValue) starts)")
+                result = try analyzeGradientsOnSimulator(rig: rig, options: options, hyperparameters: h,
+                                                         analysis: analysis, observer: progress)
+            }
         } catch {
             progress.finish()
             throw RuntimeError(error.message)
@@ -115,7 +126,7 @@ struct AnalyzeGradients: ParsableCommand {
             progress.note("warning: \(error.message)")
         }
         if json {
-            print(try result.jsonText(rig: rig, seed: seed))
+            print(try result.jsonText(seed: seed))
         } else {
             print(result.text)
         }
@@ -128,9 +139,10 @@ extension AnalysisStart: ExpressibleByArgument {}
 extension GradientAnalysis {
     var text: String {
         let r = report, s = r.settings
-        let head = String(format: "gradient analysis on the %@ rig: %@ policy, %@ starts, %d batches x %d rollouts, gamma %.3g; trained %d real steps (eval return %.1f); %.1f s",
+        let run = dataDirectory.map { "run \($0) (read-only): " } ?? "trained "
+        let head = String(format: "gradient analysis on the %@ rig: %@ policy, %@ starts, %d batches x %d rollouts, gamma %.3g; %@%d real steps (eval return %.1f); %.1f s",
                           training.rig.rawValue, r.policyLabel, r.startLabel, s.batches, s.starts, Double(s.gamma),
-                          training.realSteps, training.evaluationMean, r.seconds)
+                          run, training.realSteps, training.evaluationMean, r.seconds)
         var lines = [head, "", r.table]
         if r.excludedJacobianRollouts > 0 {
             lines.append("(\(r.excludedJacobianRollouts) rollouts with a zero or non-finite Jacobian product left out of jac)")
@@ -140,7 +152,7 @@ extension GradientAnalysis {
         return lines.joined(separator: "\n")
     }
 
-    func jsonText(rig: RigKind, seed: UInt64) throws -> String {
+    func jsonText(seed: UInt64) throws -> String {
         func finite(_ x: Double) -> Any { x.isFinite ? x : NSNull() }
         func statistics(_ e: EstimatorStatistics) -> [String: Any] {
             ["grad_norm": finite(e.gradNorm), "variance": finite(e.variance), "snr": finite(e.snr),
@@ -148,7 +160,8 @@ extension GradientAnalysis {
         }
         let r = report
         let object: [String: Any] = [
-            "rig": rig.rawValue, "seed": seed, "policy": r.policyLabel, "start": r.startLabel,
+            "rig": training.rig.rawValue, "seed": seed, "policy": r.policyLabel, "start": r.startLabel,
+            "data": dataDirectory.map { $0 as Any } ?? NSNull(),
             "starts": r.settings.starts, "batches": r.settings.batches, "gamma": Double(r.settings.gamma),
             "real_steps": training.realSteps, "eval_return_mean": Double(training.evaluationMean),
             "seconds": r.seconds, "definitions": GradientDiagnosticsReport.definitions, "regime": r.verdict,
