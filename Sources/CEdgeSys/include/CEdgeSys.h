@@ -12,6 +12,7 @@
 #include "edge_gpiod.h"
 #include "edge_plant.h"
 #include "edge_rt.h"
+#include "edge_sysfs.h"
 
 #ifdef __cplusplus
 extern "C" {
