@@ -25,6 +25,7 @@ enum TrainCommand {
             .flag("--realtime", "Ask for SCHED_FIFO, locked memory and precise timers for the control loop (each refused part is reported; the run goes on)."),
             .option("--control-cpu", "control-cpu", "With --realtime: the CPU to pin the control loop to."),
             .option("--learner-cpu", "learner-cpu", "With --async: the CPU to pin the learner thread to."),
+            .option("--dataset-window", "dataset-window", "Learn from the newest N real transitions only (the log keeps all): fixed memory and refit time on a run of any length."),
             .flag("--known-reward", "Imagine with the rig's known reward function instead of learning r_phi."),
             .option("--config", "config", "A file of hyperparameters, one 'key = value' per line (see --list-hyperparameters)."),
             .option("--set", "set", "Override one hyperparameter, e.g. --set horizon=50 (repeatable)."),
@@ -60,6 +61,9 @@ enum TrainCommand {
         if arguments.string("--learner-cpu") != nil {
             guard asynchronous else { throw spec.usageError("--learner-cpu pins the --async learner; add --async") }
             options.learnerCPU = Int32(try arguments.integer("--learner-cpu", default: 0, in: 0...1023))
+        }
+        if arguments.string("--dataset-window") != nil {
+            options.datasetWindow = try arguments.integer("--dataset-window", default: 1, in: 1...Int.max)
         }
         let controlCPU = arguments.string("--control-cpu") == nil ? nil
             : Int32(try arguments.integer("--control-cpu", default: 0, in: 0...1023))

@@ -90,6 +90,7 @@ extension TrainingSummary {
         object.raw("control", control.text)
         object.raw("curve", jsonArray(curveItems))
         object.integer("dropped_transitions", droppedTransitions)
+        object.integer("unlearned_transitions", unlearnedTransitions)
         object.integer("eval_episodes", evaluationEpisodes)
         object.number("eval_return_mean", Double(evaluationMean))
         object.number("eval_return_std", Double(evaluationStd))

@@ -2,7 +2,9 @@ import EdgeCore
 
 /// The real transitions (s, a, r, s', terminal, episode) the models are fitted on and imagination starts
 /// from. Row-major Float storage allocated at init; `append` doubles the capacity when full (that
-/// allocates, so append from the learner, not from inside the control step).
+/// allocates, so append from the learner, not from inside the control step) — or, with a `window`, keeps
+/// only the newest `window` transitions: once full, each append overwrites the oldest row, so memory
+/// stays fixed however long a run goes on (a board that learns for weeks).
 ///
 /// Each row is assigned to the training or the holdout split when it is appended, by a deterministic
 /// low-discrepancy rule (row i is held out when frac((i + 1) · 0.618…) < holdoutFraction). A row never
@@ -17,6 +19,10 @@ public final class TransitionBuffer<let Obs: Int, let Act: Int> {
     public private(set) var capacity: Int
     /// Fraction of rows assigned to the holdout split.
     public let holdoutFraction: Double
+    /// Most rows kept (the newest); nil: every transition is kept and the storage grows.
+    public let window: Int?
+    /// Transitions appended over the buffer's life (more than `count` once a window has wrapped).
+    public private(set) var appended = 0
 
     @usableFromInline var obsRows: UnsafeMutablePointer<Float>      // [capacity][Obs]
     @usableFromInline var actionRows: UnsafeMutablePointer<Float>   // [capacity][Act]
@@ -34,11 +40,14 @@ public final class TransitionBuffer<let Obs: Int, let Act: Int> {
     let low: UnsafeMutablePointer<Float>
     let high: UnsafeMutablePointer<Float>
 
-    /// An empty buffer for `capacity` transitions (at least 1) with `holdoutFraction` (0 ..< 1) held out.
-    public init(capacity: Int, holdoutFraction: Double = 0.15) {
+    /// An empty buffer for `capacity` transitions (at least 1) with `holdoutFraction` (0 ..< 1) held out;
+    /// with a `window` it holds that many rows at most, allocated now, and never grows.
+    public init(capacity: Int, holdoutFraction: Double = 0.15, window: Int? = nil) {
         precondition(Obs > 0 && Act > 0, "observation and action sizes must be positive")
         precondition(holdoutFraction >= 0 && holdoutFraction < 1, "holdoutFraction must be in [0, 1)")
-        self.capacity = max(capacity, 1)
+        precondition(window.map { $0 >= 1 } ?? true, "a window holds at least one transition")
+        self.capacity = window ?? max(capacity, 1)
+        self.window = window
         self.holdoutFraction = holdoutFraction
         obsRows = allocateFloats(self.capacity * Obs)
         actionRows = allocateFloats(self.capacity * Act)
@@ -67,11 +76,14 @@ public final class TransitionBuffer<let Obs: Int, let Act: Int> {
     }
 
     /// Appends one transition: `obs` and `nextObs` hold Obs values, `action` Act values. O(Obs + Act),
-    /// except when the storage doubles (O(count), allocates).
+    /// except when the storage doubles (O(count), allocates). With a full window the oldest row is
+    /// overwritten in place; it keeps its split, so the holdout fraction and lists stay as they were.
     public func append(obs: UnsafePointer<Float>, action: UnsafePointer<Float>, reward: Float,
                        nextObs: UnsafePointer<Float>, terminal: Bool, episode: Int) {
-        if count == capacity { grow() }
-        let r = count
+        let wraps = window.map { count == $0 } ?? false
+        if count == capacity && !wraps { grow() }
+        let r = wraps ? appended % capacity : count
+        appended += 1
         (obsRows + r * Obs).update(from: obs, count: Obs)
         (actionRows + r * Act).update(from: action, count: Act)
         (nextObsRows + r * Obs).update(from: nextObs, count: Obs)
@@ -82,6 +94,7 @@ public final class TransitionBuffer<let Obs: Int, let Act: Int> {
             low[d] = min(low[d], obs[d], nextObs[d])
             high[d] = max(high[d], obs[d], nextObs[d])
         }
+        guard !wraps else { return }
         if isHoldout(r) { holdoutList[holdoutCount] = Int32(r); holdoutCount += 1 }
         else { trainList[trainCount] = Int32(r); trainCount += 1 }
         count += 1

@@ -66,6 +66,7 @@ extension TrainingSummary {
             "seconds": ["model_fitting": fitSeconds, "imagination": imaginationSeconds, "ppo": ppoSeconds,
                         "evaluation": evaluationSeconds, "real_episodes": collectionSeconds],
             "learner": learner.rawValue, "dropped_transitions": droppedTransitions,
+            "unlearned_transitions": unlearnedTransitions,
             "policies_published": policiesPublished, "policies_taken": policiesTaken,
             "control": [
                 "steps": control.steps, "latency_p50_ns": control.latencyP50Ns, "latency_p99_ns": control.latencyP99Ns,

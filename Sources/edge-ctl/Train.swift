@@ -63,6 +63,9 @@ struct Train: ParsableCommand {
     @Option(name: .customLong("learner-cpu"), help: "With --async: the CPU to pin the learner thread to.")
     var learnerCPU: Int32?
 
+    @Option(name: .customLong("dataset-window"), help: "Learn from the newest N real transitions only (the log keeps all): fixed memory and refit time on a run of any length.")
+    var datasetWindow: Int?
+
     @Flag(name: .customLong("known-reward"), help: "Imagine with the rig's known reward function instead of learning r_phi.")
     var knownReward = false
 
@@ -96,6 +99,7 @@ struct Train: ParsableCommand {
         if simSpeed != 1 && !asynchronous { throw ValidationError("--sim-speed paces an --async run; add --async") }
         if learnerCPU != nil && !asynchronous { throw ValidationError("--learner-cpu pins the --async learner; add --async") }
         if controlCPU != nil && !realtime { throw ValidationError("--control-cpu goes with --realtime") }
+        if let datasetWindow, datasetWindow < 1 { throw ValidationError("--dataset-window must be at least 1") }
         if let board, board != "sim" {
             throw ValidationError("training on board '\(board)' needs the runtime (hardware control loop); use --sim")
         }
@@ -138,6 +142,7 @@ struct Train: ParsableCommand {
         options.learner = asynchronous ? .asynchronous : .lockstep
         options.simulationSpeed = simSpeed
         options.learnerCPU = learnerCPU
+        options.datasetWindow = datasetWindow
         options.stopsOnSignals = StopSignal.installHandlers() == 0
         let progress = ProgressLine(enabled: !quiet || verbose, verbose: verbose)
         progress.note("edge-ctl: \(resume ? "resuming" : "training") on the simulated \(rig.rawValue) rig, seed \(seed), up to \(maxRealSteps) real steps, learner \(options.learner.rawValue); data in \(directory); SIMD: \(simdPathSummary)")

@@ -30,6 +30,30 @@ struct TransitionBufferTests {
         #expect(buffer.observationLow(1) == -99 && buffer.observationHigh(1) == 1)
     }
 
+    @Test("a window keeps the newest transitions in place of the oldest, never grows, and keeps each row's split")
+    func windowKeepsNewest() {
+        let buffer = TransitionBuffer<3, 1>(capacity: 1_000_000, window: 40)
+        #expect(buffer.capacity == 40)
+        var splitsBefore: [Bool] = []
+        for r in 0..<130 {
+            let v = Float(r)
+            buffer.append(obs: [v, -v, 0.5 * v], action: [2 * v], reward: -v, nextObs: [v + 1, 1 - v, 0.5 * v + 1],
+                          terminal: false, episode: r / 10)
+            if r == 39 { splitsBefore = (0..<40).map { buffer.isHoldout($0) } }
+        }
+        #expect(buffer.count == 40 && buffer.capacity == 40 && buffer.appended == 130)
+        #expect(buffer.trainCount + buffer.holdoutCount == 40)
+        #expect((0..<40).map { buffer.isHoldout($0) } == splitsBefore)
+        // Transition t (0 ≤ t < 130) lives in row t mod 40 while it is among the newest 40: rows hold 90..<130.
+        for row in 0..<40 {
+            let t = 90 + (row + 40 - 10) % 40  // 130 mod 40 = 10: row 10 holds the oldest kept (90)
+            let v = Float(t)
+            #expect(buffer.observation(row, 0) == v && buffer.action(row, 0) == 2 * v && buffer.reward(row) == -v)
+            #expect(buffer.nextObservation(row, 1) == 1 - v && buffer.episode(row) == t / 10)
+        }
+        #expect(buffer.observationHigh(0) == 130 && buffer.observationLow(0) == 0, "the range covers all data seen")
+    }
+
     @Test("the holdout split is fixed per row, disjoint from training and within 3 rows of 15% in every prefix")
     func holdoutSplit() {
         let buffer = Self.filled(2_000, capacity: 16)

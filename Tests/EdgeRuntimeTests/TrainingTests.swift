@@ -125,7 +125,9 @@ struct CollectionTests {
             #expect(summary.iterations >= 1 && summary.iterations == recorder.iterations.count)
             #expect(summary.policiesPublished == summary.iterations)
             #expect(summary.policiesTaken >= 1 && summary.policiesTaken <= summary.policiesPublished + 1)
-            #expect(summary.control.missedDeadlines == 0, "a step of microseconds in a 10 ms period")
+            // Steps take microseconds in a 10 ms period (0.5 ms at 20x); a preempted step on a loaded
+            // machine can still miss one, so only a pattern of misses fails.
+            #expect(summary.control.missedDeadlines < 10, "\(summary.control.missedDeadlines) missed deadlines")
             if AllocationCounter.isAvailable { #expect(summary.control.allocations == 0) }
             // The learner's rounds saw more and more data; the last saw all of it.
             let steps = recorder.iterations.map(\.realSteps)
@@ -135,5 +137,50 @@ struct CollectionTests {
             #expect(info.datasetRecords == 1_000 - summary.droppedTransitions)
             #expect(info.checkpointIteration == summary.iterations)
         }
+    }
+}
+
+@Suite("Transition hand-off")
+struct TransitionHandoffTests {
+    static func stage(_ handoff: TransitionHandoff<2, 1>, _ values: Range<Int>) {
+        for t in values {
+            let v = Float(t)
+            handoff.append(obs: [v, -v], action: [2 * v], reward: -v, nextObs: [v + 1, -v - 1], terminal: t % 7 == 6,
+                           episode: t / 5)
+        }
+    }
+
+    @Test("published episodes reach the learner in order across the ring's wrap; a lagging learner misses rows, counted")
+    func ringOrderAndOverrun() {
+        let handoff = TransitionHandoff<2, 1>(episodeCapacity: 5, capacity: 12)
+        let buffer = TransitionBuffer<2, 1>(capacity: 64)
+        var logged: [Float] = []
+        for episode in 0..<6 {  // 30 rows through a 12-row ring, drained after every second episode
+            Self.stage(handoff, (5 * episode)..<(5 * episode + 5))
+            #expect(handoff.pending == (episode % 2 == 1 ? 5 : 0))
+            handoff.forEachUnpublished { obs, _, _, _, _, _ in logged.append(obs[0]) }
+            handoff.publish()
+            if episode % 2 == 1 { #expect(handoff.drain(into: buffer) == 10) }
+        }
+        #expect(logged == (0..<30).map(Float.init), "the log sees every row, in order")
+        #expect(handoff.overrun == 0 && buffer.count == 30)
+        for r in 0..<30 {
+            let v = Float(r)
+            #expect(buffer.observation(r, 0) == v && buffer.observation(r, 1) == -v && buffer.action(r, 0) == 2 * v)
+            #expect(buffer.reward(r) == -v && buffer.nextObservation(r, 0) == v + 1)
+            #expect(buffer.isTerminal(r) == (r % 7 == 6) && buffer.episode(r) == r / 5)
+        }
+        // Three episodes (15 rows) without draining: the ring takes 12, the last 3 are left out for the learner.
+        for episode in 6..<9 {
+            Self.stage(handoff, (5 * episode)..<(5 * episode + 5))
+            handoff.publish()
+        }
+        #expect(handoff.overrun == 3 && handoff.pending == 12)
+        #expect(handoff.drain(into: buffer) == 12)
+        #expect(buffer.observation(41, 0) == 41, "the first 12 rows of the three episodes arrived, in order")
+        // Staging holds one episode: a sixth row is refused.
+        Self.stage(handoff, 45..<50)
+        let v: Float = 99
+        #expect(!handoff.append(obs: [v, v], action: [v], reward: v, nextObs: [v, v], terminal: false, episode: 9))
     }
 }

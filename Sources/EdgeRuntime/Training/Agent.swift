@@ -40,11 +40,12 @@ public final class Agent<let Obs: Int, let Act: Int, let ObsAct: Int, let Obs2: 
     /// - Parameters:
     ///   - reward: the reward the world model imagines with (a `RewardModel` to learn it, or a known one).
     ///   - learnedReward: the same object when it is a `RewardModel` that `improve` must fit.
-    public init(observationBounds: [Float], hyperparameters: Hyperparameters, capacity: Int,
+    /// - Parameter window: keep only the newest `window` real transitions for learning (nil: all).
+    public init(observationBounds: [Float], hyperparameters: Hyperparameters, capacity: Int, window: Int? = nil,
                 reward: Reward, learnedReward: RewardModel<Obs, Act, ObsAct>?, rng: inout RandomSource) {
         precondition(ObsAct == Obs + Act && Obs2 == 2 * Obs, "agent shapes: ObsAct = Obs + Act, Obs2 = 2 Obs")
         self.hyperparameters = hyperparameters
-        buffer = TransitionBuffer(capacity: capacity)
+        buffer = TransitionBuffer(capacity: capacity, window: window)
         dynamics = DynamicsEnsemble(hyperparameters: hyperparameters.models, rng: &rng)
         rewardModel = learnedReward
         world = World(dynamics: dynamics, reward: reward)

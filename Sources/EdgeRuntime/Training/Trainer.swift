@@ -28,6 +28,9 @@ public struct TrainingOptions {
     public var simulationSpeed: Double = 1
     /// CPU to pin the asynchronous learner thread to (nil: any).
     public var learnerCPU: Int32? = nil
+    /// Learn from the newest this many real transitions only (nil: all of them). The log keeps every
+    /// transition; this bounds the learner's memory and refit time on a run of any length.
+    public var datasetWindow: Int? = nil
     /// End the episode in progress at a step boundary on SIGINT/SIGTERM, keep what was collected and
     /// stop (needs `StopSignal.installHandlers()`); off where the process's stop flag is shared (tests).
     public var stopsOnSignals = false
@@ -98,6 +101,8 @@ public struct TrainingSummary {
     public var control = ControlLoopReport()
     /// Transitions left out of the dataset because a sensor fault made their observations untrustworthy.
     public var droppedTransitions = 0
+    /// Transitions logged but not learned from because the learner was a whole hand-off ring behind.
+    public var unlearnedTransitions = 0
     /// Policies the learner published and the control loop took.
     public var policiesPublished = 0
     public var policiesTaken = 0
@@ -151,7 +156,8 @@ public final class Trainer<Plant: RigBackedPlant, let Obs: Int, let Act: Int, le
         rng = RandomSource(seed: options.seed)
         let (reward, learned) = makeReward(&rng)
         agent = LearningAgent(observationBounds: Plant.observationBounds, hyperparameters: hyperparameters,
-                              capacity: max(options.maxRealSteps, 1), reward: reward, learnedReward: learned,
+                              capacity: max(options.maxRealSteps, 1), window: options.datasetWindow,
+                              reward: reward, learnedReward: learned,
                               rng: &rng)
         let timing = options.learner == .lockstep ? RigTiming.lockstep
             : RigTiming(chargesComputeTime: true, speed: options.simulationSpeed)
@@ -162,7 +168,9 @@ public final class Trainer<Plant: RigBackedPlant, let Obs: Int, let Act: Int, le
         } catch {
             throw .line(error)
         }
-        handoff = TransitionHandoff(capacity: max(options.maxRealSteps, 1))
+        // The learner may lag a whole window (or run) behind the loop before rows are left out for it.
+        let lag = min(options.datasetWindow ?? options.maxRealSteps, options.maxRealSteps)
+        handoff = TransitionHandoff(episodeCapacity: Plant.episodeSteps, capacity: max(lag, Plant.episodeSteps))
         obs = allocateFloats(Obs)
         next = allocateFloats(Obs)
         action = allocateFloats(Act)
@@ -225,7 +233,7 @@ public final class Trainer<Plant: RigBackedPlant, let Obs: Int, let Act: Int, le
         let tail = 4 * (2 * Obs + Act + 1)
         let episode = Int(payload.loadUnaligned(fromByteOffset: tail + 1, as: UInt32.self))
         let buffer = agent.buffer
-        if buffer.count < buffer.capacity {
+        if buffer.window != nil || buffer.count < buffer.capacity {
             buffer.append(obs: obs, action: action, reward: f(r), nextObs: next, terminal: payload[tail] != 0,
                           episode: episode)
         }
@@ -363,7 +371,7 @@ public final class Trainer<Plant: RigBackedPlant, let Obs: Int, let Act: Int, le
         let start = edge_monotonic_ns()
         let elapsedBefore = curve.last?.elapsedSeconds ?? 0
         control.mailbox.publish(copyOf: agent.policy)  // the fresh or restored policy acts first
-        var realSteps = agent.buffer.count
+        var realSteps = agent.buffer.appended
         switch options.learner {
         case .lockstep:
             try runLockstep(&summary, realSteps: &realSteps, start: start, elapsedBefore: elapsedBefore,
@@ -380,6 +388,7 @@ public final class Trainer<Plant: RigBackedPlant, let Obs: Int, let Act: Int, le
         summary.wallSeconds = Double(edge_monotonic_ns() - start) * 1e-9
         summary.control = control.report
         summary.droppedTransitions = droppedTransitions
+        summary.unlearnedTransitions = handoff.overrun
         summary.policiesTaken = control.session.policiesTaken
         return summary
     }
@@ -459,7 +468,7 @@ public final class Trainer<Plant: RigBackedPlant, let Obs: Int, let Act: Int, le
                     let returnBits = shared.lastEpisodeReturn.load(ordering: .relaxed)
                     do throws(TrainingError) {
                         let stats = try learningRound(
-                            realSteps: agent.buffer.count, episodeReturn: Float(bitPattern: returnBits),
+                            realSteps: agent.buffer.appended, episodeReturn: Float(bitPattern: returnBits),
                             elapsedSeconds: { elapsedBefore + Double(edge_monotonic_ns() - start) * 1e-9 },
                             summary: &learnerSummary)
                         control.mailbox.publish(copyOf: agent.policy)
@@ -525,7 +534,9 @@ extension TrainingSummary {
     /// and allocations, the policy hand-offs and dropped transitions; then the safety layer's record.
     public var controlText: String {
         "control loop (\(learner.rawValue)): \(control.summary); policies published \(policiesPublished), "
-            + "taken \(policiesTaken); transitions dropped for sensor faults \(droppedTransitions)\n"
+            + "taken \(policiesTaken); transitions dropped for sensor faults \(droppedTransitions)"
+            + (unlearnedTransitions > 0 ? ", logged but not learned from \(unlearnedTransitions) (the learner lagged)" : "")
+            + "\n"
             + control.safety.summary
     }
 }
