@@ -22,6 +22,7 @@ thread and one cart per connection) and doubles as the test plant of edge-ctl's 
         error      'error motor overheated' badflag  'done 2'
         version2   handshake 'edge-plant 2' inf-action  an infinite action bound
         partial    half a line, then exit 5
+    --fault-episode E   misbehave in the E-th episode (counting every reset) instead of the first
 """
 import argparse
 import math
@@ -39,6 +40,7 @@ def parse_arguments():
     p.add_argument("--episode", type=int, default=50)
     p.add_argument("--done-at", type=int, default=0)
     p.add_argument("--fault", default="")
+    p.add_argument("--fault-episode", type=int, default=1)
     p.add_argument("--listen", default="")
     return p.parse_args()
 
@@ -92,7 +94,7 @@ class Cart:
         done = abs(self.x) > 5 or self.steps == self.args.done_at
         truncated = not done and self.steps >= self.args.episode
         reply = "obs %s reward %r done %d truncated %d" % (self.observation(), reward, done, truncated)
-        if self.episodes == 1 and self.steps == self.fault_step:
+        if self.episodes == self.args.fault_episode and self.steps == self.fault_step:
             reply = self.misbehave(reply)
         return reply
 

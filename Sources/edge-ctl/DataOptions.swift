@@ -25,7 +25,7 @@ struct DataOptions: ParsableArguments {
         let path = try directory()
         do {
             let s = try DataDirectory(path: path).summary()
-            guard s.rig != nil else { throw RuntimeError("\(path) holds no edge-ctl run (no transitions.log or checkpoint.bin)") }
+            guard s.rig != nil || s.externalObservations != nil else { throw RuntimeError("\(path) holds no edge-ctl run (no transitions.log or checkpoint.bin)") }
             return s
         } catch let error as FileError {
             throw RuntimeError(error.message)

@@ -9,6 +9,8 @@ struct Eval: ParsableCommand {
 
     @OptionGroup var dataOptions: DataOptions
 
+    @OptionGroup var plantOptions: PlantOptions
+
     @Option(help: "Episodes to run from random starts.")
     var episodes: Int = 10
 
@@ -23,6 +25,7 @@ struct Eval: ParsableCommand {
     }
 
     func run() throws {
+        if plantOptions.plant != nil { return try evaluateOnPlant(plantOptions) }
         let s = try dataOptions.summary()
         guard s.hasCheckpoint, let rig = s.rig else { throw RuntimeError("\(s.path) has no checkpoint to evaluate") }
         let result: (mean: Float, std: Float)

@@ -15,7 +15,7 @@ struct Info: ParsableCommand {
     func run() throws {
         let s = try dataOptions.summary()
         if json {
-            var object: [String: Any] = ["data": s.path, "rig": s.rig?.rawValue ?? NSNull(),
+            var object: [String: Any] = ["data": s.path, "rig": s.rig?.rawValue ?? (s.externalObservations != nil ? "external" : NSNull()),
                                          "dataset_records": s.datasetRecords, "torn_tail_bytes": s.tornTailBytes]
             if s.hasCheckpoint {
                 object["checkpoint"] = ["path": s.path + "/checkpoint.bin", "bytes": s.checkpointBytes,
@@ -31,7 +31,11 @@ struct Info: ParsableCommand {
             return
         }
         print("data directory: \(s.path)")
-        print("rig: \(s.rig?.rawValue ?? "unknown")")
+        if let n = s.externalObservations, let m = s.externalActions {
+            print("plant: external (\(n) observations, \(m) action\(m == 1 ? "" : "s"))")
+        } else {
+            print("rig: \(s.rig?.rawValue ?? "unknown")")
+        }
         print("transitions: \(s.datasetRecords)" + (s.tornTailBytes > 0 ? " (a torn tail of \(s.tornTailBytes) bytes will be dropped on resume)" : ""))
         if s.hasCheckpoint {
             var line = "checkpoint: iteration \(s.checkpointIteration), \(s.checkpointRealSteps) real steps, seed \(s.checkpointSeed), \(s.checkpointBytes) bytes"

@@ -29,6 +29,8 @@ struct Run: ParsableCommand {
 
     @OptionGroup var dataOptions: DataOptions
 
+    @OptionGroup var plantOptions: PlantOptions
+
     @Option(name: .customLong("episodes"), help: "With --sim: episodes to run back to back from the evaluation starts. (default: 5)")
     var episodeCount: Int?
 
@@ -55,8 +57,13 @@ struct Run: ParsableCommand {
 
     func validate() throws {
         if sim && board != nil { throw ValidationError("--sim and --board exclude each other (--board sim is --sim)") }
+        if plantOptions.plant != nil {
+            if sim || board != nil { throw ValidationError("--plant runs on the external plant; drop --sim / --board") }
+            if steps != nil || seconds != nil { throw ValidationError("with --plant use --episodes") }
+            return
+        }
         guard sim || board != nil else {
-            throw ValidationError("say where to run: --sim (the simulated rig) or --board NAME (a board's real rig, see edge-ctl boards)")
+            throw ValidationError("say where to run: --sim (the simulated rig), --board NAME (a board's real rig, see edge-ctl boards) or --plant ADDRESS (an external plant)")
         }
         if let episodeCount, episodeCount < 1 { throw ValidationError("--episodes must be at least 1") }
         if onSimulator {
@@ -74,6 +81,7 @@ struct Run: ParsableCommand {
     }
 
     func run() throws {
+        if plantOptions.plant != nil { return try runOnPlant(plantOptions) }
         if onSimulator { return try runOnSimulator() }
         try runOnBoard(board ?? "")
     }

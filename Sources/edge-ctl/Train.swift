@@ -24,6 +24,8 @@ struct Train: ParsableCommand {
     @Option(help: "Rig to control: pendulum, motor or cartpole.")
     var rig: RigKind = .pendulum
 
+    @OptionGroup var plantOptions: PlantOptions
+
     @Option(help: "Seed of every random choice: the same seed gives the same run.")
     var seed: UInt64 = 1
 
@@ -127,6 +129,7 @@ struct Train: ParsableCommand {
             print(h.configText(), terminator: "")
             return
         }
+        if plantOptions.plant != nil { return try trainOnPlant(plantOptions, hyperparameters: h) }
         var options = TrainingOptions()
         options.seed = seed
         options.iterations = iterations

@@ -85,6 +85,17 @@ public enum TransitionRecord {
         return 0x0100_0000 | rigCode << 16 | UInt32(observations) << 8 | UInt32(actions)
     }
 
+    /// The schema of an external plant's log (rig code 4): the sizes come from the plant's handshake.
+    public static func externalSchema(observations: Int, actions: Int) -> UInt32 {
+        0x0100_0000 | 4 << 16 | UInt32(observations) << 8 | UInt32(actions)
+    }
+
+    /// The sizes an external plant's schema stands for, or nil for any other schema.
+    public static func decodeExternal(schema: UInt32) -> (observations: Int, actions: Int)? {
+        guard schema >> 24 == 1, (schema >> 16) & 0xFF == 4 else { return nil }
+        return (Int((schema >> 8) & 0xFF), Int(schema & 0xFF))
+    }
+
     public static func encode(obs: UnsafePointer<Float>, action: UnsafePointer<Float>, reward: Float,
                               nextObs: UnsafePointer<Float>, terminal: Bool, episode: Int,
                               observations: Int, actions: Int) -> [UInt8] {
@@ -118,6 +129,9 @@ public enum TransitionRecord {
 public struct DataSummary {
     public var path = ""
     public var rig: RigKind? = nil
+    /// For a run on an external plant (`--plant`): its observation and action sizes; nil for a rig.
+    public var externalObservations: Int? = nil
+    public var externalActions: Int? = nil
     public var datasetRecords = 0
     public var tornTailBytes = 0
     public var hasCheckpoint = false
@@ -137,25 +151,40 @@ extension DataDirectory {
         s.path = path
         if FileSystem.exists(transitionsPath) {
             let log = try RecordLog.inspect(path: transitionsPath)
-            guard let decoded = TransitionRecord.decode(schema: log.schema) else {
-                throw FileError(path: transitionsPath, operation: "read", code: 0, detail: "unknown record schema \(log.schema)")
+            if let shape = TransitionRecord.decodeExternal(schema: log.schema) {
+                (s.externalObservations, s.externalActions) = (shape.observations, shape.actions)
+                s.datasetRecords = log.records
+                s.tornTailBytes = log.tornBytes
+            } else {
+                guard let decoded = TransitionRecord.decode(schema: log.schema) else {
+                    throw FileError(path: transitionsPath, operation: "read", code: 0, detail: "unknown record schema \(log.schema)")
+                }
+                s.rig = decoded.rig
+                s.datasetRecords = log.records
+                s.tornTailBytes = log.tornBytes
             }
-            s.rig = decoded.rig
-            s.datasetRecords = log.records
-            s.tornTailBytes = log.tornBytes
         }
         if hasCheckpoint {
             let bytes = try FileHandle(path: checkpointPath, mode: .read).readAll()
             let r = CheckpointReader(try Checkpoint.decode(bytes, path: checkpointPath), path: checkpointPath)
             s.hasCheckpoint = true
             s.checkpointBytes = bytes.count
-            guard let decoded = TransitionRecord.decode(schema: UInt32(truncatingIfNeeded: try r.integer("run.rig"))) else {
-                throw r.failure("names an unknown rig")
+            let schema = UInt32(truncatingIfNeeded: try r.integer("run.rig"))
+            if let shape = TransitionRecord.decodeExternal(schema: schema) {
+                if s.rig != nil { throw r.failure("is for an external plant but the transitions are from a rig") }
+                (s.externalObservations, s.externalActions) = (shape.observations, shape.actions)
+            } else {
+                guard let decoded = TransitionRecord.decode(schema: schema) else {
+                    throw r.failure("names an unknown rig")
+                }
+                if let rig = s.rig, rig != decoded.rig {
+                    throw r.failure("is for the \(decoded.rig.rawValue) rig but the transitions are from the \(rig.rawValue) rig")
+                }
+                if s.externalObservations != nil {
+                    throw r.failure("is for the \(decoded.rig.rawValue) rig but the transitions are from an external plant")
+                }
+                s.rig = decoded.rig
             }
-            if let rig = s.rig, rig != decoded.rig {
-                throw r.failure("is for the \(decoded.rig.rawValue) rig but the transitions are from the \(rig.rawValue) rig")
-            }
-            s.rig = decoded.rig
             s.checkpointIteration = Int(try r.integer("run.iteration"))
             s.checkpointSeed = UInt64(bitPattern: try r.integer("run.seed"))
             let steps = try r.integers("curve.realSteps")
