@@ -31,6 +31,36 @@ uint64_t edge_alloc_count_all_threads(void) {
     return atomic_load_explicit(&process_allocations, memory_order_relaxed);
 }
 
+#if defined(__has_feature)
+#if __has_feature(address_sanitizer) || __has_feature(thread_sanitizer) || __has_feature(memory_sanitizer)
+#define EDGE_ALLOC_UNDER_SANITIZER 1
+#endif
+#endif
+#if defined(__SANITIZE_ADDRESS__) || defined(__SANITIZE_THREAD__)
+#define EDGE_ALLOC_UNDER_SANITIZER 1
+#endif
+
+#if defined(EDGE_ALLOC_UNDER_SANITIZER)
+// Built with a sanitizer (scripts/sanitize.sh): the sanitizer owns malloc, so instead of replacing it
+// (which would bypass the sanitizer's checks, or clash with its allocator) count through the hook the
+// sanitizer allocator calls on every allocation. Same counts, except that a realloc is always counted
+// (the sanitizers always move the block).
+#include <sanitizer/allocator_interface.h>
+
+static void edge_alloc_hook(const volatile void *pointer, size_t size) {
+    (void)pointer;
+    (void)size;
+    counted();
+}
+
+static void edge_free_hook(const volatile void *pointer) { (void)pointer; }
+
+__attribute__((constructor)) static void edge_alloc_install_hooks(void) {
+    __sanitizer_install_malloc_and_free_hooks(edge_alloc_hook, edge_free_hook);
+}
+
+#else
+
 void *malloc(size_t size) {
     counted();
     return __libc_malloc(size);
@@ -77,6 +107,7 @@ void *pvalloc(size_t size) {
     counted();
     return __libc_pvalloc(size);
 }
+#endif  // EDGE_ALLOC_UNDER_SANITIZER
 
 #else
 // Not glibc (macOS, musl): nothing is interposed and the counter functions are left undefined, so

@@ -27,6 +27,10 @@ public struct SafetyLimits: Equatable, Sendable {
     /// Steps with an event-queue overflow (full queue read or v2 sequence gap) tolerated within one
     /// window; beyond, the position is no longer trusted. Default 0: the first overflow is a fault.
     public var maxOverflowStepsPerWindow: Int
+    /// Steps in which encoder events arrived late (`QuadratureFaults.lateEvents`: stamped more than the
+    /// sensors' tolerance before the previous poll, an interrupt latency spike) tolerated within one
+    /// window; beyond, the observation the policy acts on is stale. Default 0: the first is a fault.
+    public var maxLateEventStepsPerWindow: Int
 
     /// The same limits for every one of `actionCount` action dimensions.
     public init(actionCount: Int, low: Float = -1, high: Float = 1, maxRatePerSecond: Float = .infinity,
@@ -43,6 +47,7 @@ public struct SafetyLimits: Equatable, Sendable {
         sensorErrorWindowNs = 1_000_000_000
         maxSensorErrorsPerWindow = 20
         maxOverflowStepsPerWindow = 0
+        maxLateEventStepsPerWindow = 0
     }
 
     /// Action dimensions.

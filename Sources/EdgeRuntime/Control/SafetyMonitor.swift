@@ -54,9 +54,11 @@ public final class SafetyMonitor {
     let windowSteps: Int
     let errorWindow: SlidingCount
     let overflowWindow: SlidingCount
+    let lateWindow: SlidingCount
     @exclusivity(unchecked) var primed = false
     @exclusivity(unchecked) var previousErrors = 0
     @exclusivity(unchecked) var previousOverflowSigns = 0
+    @exclusivity(unchecked) var previousLateEvents = 0
     @exclusivity(unchecked) var previousStuckRuns = 0
     @exclusivity(unchecked) var previousCount: Int64 = 0
     @exclusivity(unchecked) var stillSteps = 0
@@ -89,6 +91,7 @@ public final class SafetyMonitor {
         windowSteps = max(1, Int(limits.sensorErrorWindowNs / periodNs))
         errorWindow = SlidingCount(steps: windowSteps)
         overflowWindow = SlidingCount(steps: windowSteps)
+        lateWindow = SlidingCount(steps: windowSteps)
     }
 
     deinit {
@@ -156,6 +159,7 @@ public final class SafetyMonitor {
         stillSteps = 0
         errorWindow.clear()
         overflowWindow.clear()
+        lateWindow.clear()
     }
 
     /// Records that the plant was stopped outside `filter` (the next actions ramp up from the safe one).
@@ -169,9 +173,11 @@ public final class SafetyMonitor {
         let errors = Self.errorCount(health.encoder) + Self.errorCount(health.cartEncoder)
         let overflowSigns = Self.overflowSigns(health.encoder) + Self.overflowSigns(health.cartEncoder)
         let stuckRuns = health.encoder.stuckRuns + health.cartEncoder.stuckRuns
+        let lateEvents = health.encoder.lateEvents + health.cartEncoder.lateEvents
         defer {
             previousErrors = errors
             previousOverflowSigns = overflowSigns
+            previousLateEvents = lateEvents
             previousStuckRuns = stuckRuns
             previousCount = encoderCount
         }
@@ -188,6 +194,11 @@ public final class SafetyMonitor {
         let overflowSteps = overflowWindow.add(newOverflow ? 1 : 0)
         if overflowSteps > limits.maxOverflowStepsPerWindow {
             latch(.eventOverflow(steps: overflowSteps))
+        }
+        // Events delivered late (an interrupt latency spike): the position the policy sees is stale.
+        let lateSteps = lateWindow.add(lateEvents != previousLateEvents ? 1 : 0)
+        if lateSteps > limits.maxLateEventStepsPerWindow {
+            latch(.lateSensorEvents(steps: lateSteps))
         }
         let windowErrors = errorWindow.add(newErrors)
         if windowErrors > limits.maxSensorErrorsPerWindow {

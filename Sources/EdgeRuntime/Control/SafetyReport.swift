@@ -18,6 +18,8 @@ public enum SafetyFault: Equatable, Sendable {
     case sensorErrorRate(errors: Int, windowNs: Int64)
     /// Sensor events were lost to a full event queue in more steps than allowed.
     case eventOverflow(steps: Int)
+    /// Sensor events arrived late (interrupt latency spike) in more steps than allowed.
+    case lateSensorEvents(steps: Int)
 
     /// Sensor faults latch: the safe action stays until `SafetyMonitor.clearFault()` (after the
     /// cause is fixed and the sensors re-homed). The others last as long as their cause.
@@ -48,6 +50,9 @@ public enum SafetyFault: Equatable, Sendable {
                 + "check for electrical noise, shielding and the pull-ups"
         case .eventOverflow(let steps):
             return "edge event queue overflowed in \(steps) steps: edges were lost; poll the sensors more often or lower the speed"
+        case .lateSensorEvents(let steps):
+            return "encoder events arrived late in \(steps) steps (interrupt latency spike): the position was stale; "
+                + "check the system load, or use --realtime"
         }
     }
 }

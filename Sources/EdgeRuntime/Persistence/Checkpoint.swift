@@ -84,22 +84,59 @@ public struct Checkpoint {
         }
         let actual = bytes.withUnsafeBytes { CRC32.of(UnsafeRawBufferPointer(rebasing: $0[headerSize...])) }
         guard actual == crc else { throw corrupt("checkpoint is corrupt: CRC mismatch") }
+        // Entries are appended as read and checked for duplicate names once at the end (sorted), so a
+        // crafted file costs O(n log n): `put` per entry was O(n²), and the loop used to spin through the
+        // whole 32-bit entry count after a short read (both found by scripts/fuzz.sh, checkpoint target).
         var checkpoint = Checkpoint()
         let count = Int(r.u32())
-        for _ in 0..<count where r.ok {
+        for _ in 0..<count {
             let name = r.string()
             let kind = r.u8()
             let n = Int(r.u32())
-            guard r.ok, n <= r.remaining else { throw corrupt("checkpoint entry '\(name)' runs past the end") }
-            switch kind {
-            case 0: checkpoint.put(name, .floats((0..<n).map { _ in r.f32() }))
-            case 1: checkpoint.put(name, .doubles((0..<n).map { _ in r.f64() }))
-            case 2: checkpoint.put(name, .integers((0..<n).map { _ in r.i64() }))
-            default: throw corrupt("checkpoint entry '\(name)' has unknown kind \(kind)")
+            guard r.ok else { throw corrupt("checkpoint entry '\(printable(name))' runs past the end") }
+            let width = kind == 0 ? 4 : kind == 1 || kind == 2 ? 8 : 0
+            guard width > 0 else { throw corrupt("checkpoint entry '\(printable(name))' has unknown kind \(kind)") }
+            guard n <= r.remaining / width else {
+                throw corrupt("checkpoint entry '\(printable(name))' runs past the end")
             }
+            checkpoint.names.append(name)
+            switch kind {
+            case 0: checkpoint.values.append(.floats((0..<n).map { _ in r.f32() }))
+            case 1: checkpoint.values.append(.doubles((0..<n).map { _ in r.f64() }))
+            default: checkpoint.values.append(.integers((0..<n).map { _ in r.i64() }))
+            }
+        }
+        let byName = checkpoint.names.indices.sorted {
+            checkpoint.names[$0].utf8.lexicographicallyPrecedes(checkpoint.names[$1].utf8)
+        }
+        for (a, b) in zip(byName, byName.dropFirst()) where checkpoint.names[a].utf8.elementsEqual(checkpoint.names[b].utf8) {
+            throw corrupt("checkpoint holds two entries named '\(printable(checkpoint.names[a]))'")
         }
         guard r.ok, r.remaining == 0 else { throw corrupt("checkpoint payload is malformed") }
         return checkpoint
+    }
+
+    /// An entry name read from a file, safe to print in a one-line message: control characters and
+    /// line separators become `\u{XX}` (a damaged name must not break the line or drive the terminal).
+    static func printable(_ name: String) -> String {
+        let hex: [Character] = ["0", "1", "2", "3", "4", "5", "6", "7", "8", "9", "a", "b", "c", "d", "e", "f"]
+        var out = ""
+        for scalar in name.unicodeScalars {
+            let v = scalar.value
+            if v < 0x20 || (v >= 0x7F && v < 0xA0) || v == 0x2028 || v == 0x2029 {
+                out += "\\u{"
+                var shift: UInt32 = v > 0xFF ? 12 : 4
+                while true {
+                    out.append(hex[Int((v >> shift) & 0xF)])
+                    if shift == 0 { break }
+                    shift -= 4
+                }
+                out += "}"
+            } else {
+                out.unicodeScalars.append(scalar)
+            }
+        }
+        return out
     }
 
     /// Writes atomically (temp file, fsync, rename, directory fsync).

@@ -65,7 +65,15 @@ public func exportTransitionsCSV(directory: String) throws(FileError) -> String 
     header += ["terminal", "episode"]
     var text = header.joined(separator: ",") + "\n"
     let bytes = try FileHandle(path: path, mode: .read).readAll()
+    // A record's size must match what its schema says: a damaged or foreign header must give an error,
+    // never a read past the record (found by scripts/fuzz.sh, log target).
+    let expectedSize = TransitionRecord.size(observations: n, actions: m)
+    var badRecord: (index: Int, size: Int)? = nil
+    var index = 0
     _ = try RecordLog.scan(bytes, path: path, expectedSchema: info.schema) { payload in
+        defer { index += 1 }
+        guard badRecord == nil else { return }
+        guard payload.count == expectedSize else { badRecord = (index, payload.count); return }
         var fields: [String] = []
         for i in 0..<(2 * n + m + 1) {
             fields.append(formatFloat(Float(bitPattern: payload.loadUnaligned(fromByteOffset: 4 * i, as: UInt32.self)), digits: 9))
@@ -74,6 +82,10 @@ public func exportTransitionsCSV(directory: String) throws(FileError) -> String 
         fields.append(payload[tail] != 0 ? "1" : "0")
         fields.append("\(payload.loadUnaligned(fromByteOffset: tail + 1, as: UInt32.self))")
         text += fields.joined(separator: ",") + "\n"
+    }
+    if let badRecord {
+        throw FileError(path: path, operation: "read", code: 0,
+                        detail: "record \(badRecord.index) holds \(badRecord.size) bytes, but the log's schema (\(n) observations, \(m) actions) makes records of \(expectedSize) bytes: the log's header or records are damaged")
     }
     return text
 }
