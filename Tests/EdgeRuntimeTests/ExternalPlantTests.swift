@@ -267,9 +267,15 @@ struct ExternalPlantProcessTests {
         let plant = try ExternalPlant(address: .exec(command: """
             printf 'edge-plant 1\\nobservation 1 -1 1\\naction 1 -1 1\\nepisode 3\\nready\\n'; exec 0<&-; exit 4
             """))
-        Thread.sleep(forTimeInterval: 0.3)  // it has exited: its end of the request pipe is closed
+        Thread.sleep(forTimeInterval: 0.5)  // it has exited: its end of the request pipe is closed
         let error = plantFailure { try plant.step([0]) }
-        #expect(error?.fault == .exited(waitingFor: "the plant to read 'step'", exitCode: 4, signal: 0))
+        // Normally the write fails (EPIPE); on a starved machine the plant may still be exiting, and
+        // the write lands in the pipe before the end of file is seen. Either way: status 4, no SIGPIPE.
+        let expected: [ExternalPlantError.Fault] = [
+            .exited(waitingFor: "the plant to read 'step'", exitCode: 4, signal: 0),
+            .exited(waitingFor: "the answer to 'step' (step 1 of the episode)", exitCode: 4, signal: 0),
+        ]
+        #expect(error.map { expected.contains($0.fault) } == true, "\(String(describing: error?.fault))")
     }
 
     @Test("a Unix socket that nobody listens on")
