@@ -125,7 +125,15 @@ struct ControlLoopTests {
                 _ = edge_sleep_until_ns(edge_monotonic_ns() + 1_000_000)
             }
         }
+        // Warm-up: the Swift runtime allocates generic metadata the first time a specialization runs in
+        // the process (which test gets there first varies with the parallel order); the promise is about
+        // the steady state, so the counts below start after 100 steps.
         loop.start()
+        _ = try session.run(steps: 100) { _ in true }
+        let warmAllocations = session.stepAllocations ?? 0
+        let warmRigPeriods = loop.clock.completedRigPeriods
+        loop.resetStatistics()
+        loop.start(firstDeadlineNs: motor.rig.board.clock.nowNs + periodNs)
         let startNs = loop.nextDeadlineNs - periodNs
         let hostStart = edge_monotonic_ns()
         let exit = try session.run(steps: 100_000) { _ in true }
@@ -144,7 +152,8 @@ struct ControlLoopTests {
             #expect(plantNs == Int64(100_000) * periodNs)
         }
         #expect(plantNs >= Int64(100_000 + loop.skippedPeriods) * periodNs)
-        #expect(loop.clock.completedRigPeriods == Int(plantNs / 10_000_000))
+        // The rig's 10 ms periods run on their own phase, set before the warm-up: within one of the grid's.
+        #expect(abs(loop.clock.completedRigPeriods - warmRigPeriods - Int(plantNs / 10_000_000)) <= 1)
         #expect(session.policiesTaken > 0, "the loop took policies from the learner")
         #expect(session.policyFaults == 0 && !session.usingFallback)
         // No fault from the plant or the policy. Host hiccups are charged to the plant clock here, so
@@ -153,11 +162,12 @@ struct ControlLoopTests {
         #expect(step.safety.latchedFault == nil && safety.eStopSteps == 0 && safety.nonFiniteActions == 0,
                 "\(safety.summary)")
         #expect(safety.watchdogSteps <= loop.missedDeadlines)
-        #expect(session.stepAllocations == 0, "control steps allocated \(session.stepAllocations ?? 0) times")
+        let allocations = (session.stepAllocations ?? 0) - warmAllocations
+        if AllocationCounter.isAvailable { #expect(allocations == 0, "control steps allocated \(allocations) times") }
         #expect(motor.io.motor.command == 0, "the plant is stopped when the session ends")
         print("sim 1 kHz: \(loop.summary)")
         print("sim 1 kHz: \(session.policiesTaken) policies taken, allocations in 100000 control steps: "
-              + "\(session.stepAllocations ?? 0), host time \(formatDuration(hostNs)) for 100 s of plant time")
+              + "\(allocations), host time \(formatDuration(hostNs)) for 100 s of plant time")
         print("sim 1 kHz: \(step.safety.report.summary)")
     }
 }

@@ -40,7 +40,7 @@ struct BoardDeploy<Backend: LineBackend, PWMs: PWMChannelOpener>: SimTrainerVisi
     let options: BoardRunOptions
 
     func visit<Plant: RigBackedPlant, let Obs: Int, let Act: Int, let ObsAct: Int, let Obs2: Int, Reward: RewardFunction>(
-        _ trainer: Trainer<Plant, Obs, Act, ObsAct, Obs2, Reward>
+        _ trainer: SimTrainer<Plant, Obs, Act, ObsAct, Obs2, Reward>
     ) throws(TrainingError) -> Result<BoardRunReport, BoardRunError> {
         do throws(FileError) {
             try trainer.agent.restorePolicy(from: CheckpointReader(try Checkpoint.read(from: path), path: path))
@@ -55,7 +55,7 @@ struct BoardDeploy<Backend: LineBackend, PWMs: PWMChannelOpener>: SimTrainerVisi
         }
         do throws(BoardRunError) {
             return .success(try runPolicyOnBoard(trainer.agent.policy, task: Plant.self,
-                                                 periodNs: trainer.control.plant.controlPeriodNs, board: board,
+                                                 periodNs: trainer.source.plant.controlPeriodNs, board: board,
                                                  backend: backend, pwm: pwm, options: options))
         } catch {
             return .failure(error)

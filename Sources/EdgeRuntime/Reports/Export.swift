@@ -30,7 +30,7 @@ public func exportPolicy(directory: String, rig: RigKind) throws(TrainingError) 
     struct Read: SimTrainerVisitor {
         let path: String
         func visit<Plant: RigBackedPlant, let Obs: Int, let Act: Int, let ObsAct: Int, let Obs2: Int, Reward: RewardFunction>(
-            _ trainer: Trainer<Plant, Obs, Act, ObsAct, Obs2, Reward>) throws(TrainingError) -> PolicyWeights {
+            _ trainer: SimTrainer<Plant, Obs, Act, ObsAct, Obs2, Reward>) throws(TrainingError) -> PolicyWeights {
             let policy = trainer.agent.policy
             do throws(FileError) {
                 try trainer.agent.restorePolicy(from: CheckpointReader(try Checkpoint.read(from: path), path: path))

@@ -128,7 +128,7 @@ struct DataDirectoryAnalysis: SimTrainerVisitor {
     let analysis: GradientAnalysisOptions
 
     func visit<Plant: RigBackedPlant, let Obs: Int, let Act: Int, let ObsAct: Int, let Obs2: Int, Reward: RewardFunction>(
-        _ trainer: Trainer<Plant, Obs, Act, ObsAct, Obs2, Reward>
+        _ trainer: SimTrainer<Plant, Obs, Act, ObsAct, Obs2, Reward>
     ) throws(TrainingError) -> Result<GradientAnalysis, GradientAnalysisError> {
         var result = GradientAnalysis()
         result.dataDirectory = directory.path
@@ -162,8 +162,7 @@ extension Trainer {
         }
         var malformed = 0
         let scan = try RecordLog.scan(bytes, path: path,
-                                      expectedSchema: TransitionRecord.schema(rig: Plant.kind, observations: Obs,
-                                                                              actions: Act)) { payload in
+                                      expectedSchema: source.schema) { payload in
             if appendLoggedTransition(payload) == nil { malformed += 1 }
         }
         guard malformed == 0 else {
@@ -181,7 +180,7 @@ struct GradientAnalysisRun<Observer: TrainingObserver>: SimTrainerVisitor {
     let analysis: GradientAnalysisOptions
 
     func visit<Plant: RigBackedPlant, let Obs: Int, let Act: Int, let ObsAct: Int, let Obs2: Int, Reward: RewardFunction>(
-        _ trainer: Trainer<Plant, Obs, Act, ObsAct, Obs2, Reward>
+        _ trainer: SimTrainer<Plant, Obs, Act, ObsAct, Obs2, Reward>
     ) throws(TrainingError) -> Result<GradientAnalysis, GradientAnalysisError> {
         var result = GradientAnalysis()
         result.training = try trainer.run(observer: observer)
@@ -192,7 +191,7 @@ struct GradientAnalysisRun<Observer: TrainingObserver>: SimTrainerVisitor {
 /// The diagnostics of `trainer`'s agent as it is now (models, policy, transition buffer); changes
 /// none of them (the estimator differentiates copies).
 func analyzeAgent<Plant: RigBackedPlant, let Obs: Int, let Act: Int, let ObsAct: Int, let Obs2: Int, Reward: RewardFunction>(
-    _ trainer: Trainer<Plant, Obs, Act, ObsAct, Obs2, Reward>, analysis: GradientAnalysisOptions,
+    _ trainer: SimTrainer<Plant, Obs, Act, ObsAct, Obs2, Reward>, analysis: GradientAnalysisOptions,
     into result: GradientAnalysis
 ) -> Result<GradientAnalysis, GradientAnalysisError> {
     var result = result

@@ -53,7 +53,7 @@ struct AlternativeTrainingRun<Observer: TrainingObserver>: SimTrainerVisitor {
     let observer: Observer
 
     func visit<Plant: RigBackedPlant, let Obs: Int, let Act: Int, let ObsAct: Int, let Obs2: Int, Reward: RewardFunction>(
-        _ trainer: Trainer<Plant, Obs, Act, ObsAct, Obs2, Reward>
+        _ trainer: SimTrainer<Plant, Obs, Act, ObsAct, Obs2, Reward>
     ) throws(TrainingError) -> TrainingSummary {
         let agent = trainer.agent, options = trainer.options, h = agent.hyperparameters
         guard let rewardModel = agent.rewardModel else { preconditionFailure("trains with the learned reward model") }
@@ -126,11 +126,7 @@ struct AlternativeTrainingRun<Observer: TrainingObserver>: SimTrainerVisitor {
                 }
                 realSteps += steps
                 let e0 = edge_monotonic_ns()
-                do throws(LineError) {
-                    (stats.evaluationMean, stats.evaluationStd) = try trainer.evaluate(episodes: options.evaluationEpisodes)
-                } catch {
-                    throw .line(error)
-                }
+                (stats.evaluationMean, stats.evaluationStd) = try trainer.evaluate(episodes: options.evaluationEpisodes)
                 stats.evaluationSeconds = Double(edge_monotonic_ns() - e0) * 1e-9
             }
             iteration += 1
@@ -158,7 +154,7 @@ struct AlternativeTrainingRun<Observer: TrainingObserver>: SimTrainerVisitor {
     /// limit). Returns the true return.
     func collectForPPO<Plant: RigBackedPlant, let Obs: Int, let Act: Int, let ObsAct: Int, let Obs2: Int,
                        Reward: RewardFunction>(
-        _ trainer: Trainer<Plant, Obs, Act, ObsAct, Obs2, Reward>, ppo: PPO<Obs, Act>, episode: Int,
+        _ trainer: SimTrainer<Plant, Obs, Act, ObsAct, Obs2, Reward>, ppo: PPO<Obs, Act>, episode: Int,
         into r: ImaginedRollouts<Obs, Act>
     ) throws(LineError) -> Float {
         let policy = ppo.policy, value = ppo.value
@@ -166,8 +162,8 @@ struct AlternativeTrainingRun<Observer: TrainingObserver>: SimTrainerVisitor {
         let input = allocateFloats(Obs * lanes), u = allocateFloats(Act * lanes), a = allocateFloats(Act * lanes)
         let logProb = allocateFloats(lanes), obs = allocateFloats(Obs), plantAction = allocateFloats(Act)
         defer { for p in [input, u, a, logProb, obs, plantAction] { p.deallocate() } }
-        try trainer.plant.reset(seed: trainer.episodeSeed(episode, evaluation: false))
-        trainer.plant.observe(into: obs)
+        try trainer.source.plant.reset(seed: trainer.episodeSeed(episode, evaluation: false))
+        trainer.source.plant.observe(into: obs)
         var total: Float = 0
         for t in 0...r.horizon {
             for d in 0..<Obs { r.observations[(t * Obs + d) * lanes] = obs[d] }
@@ -183,8 +179,8 @@ struct AlternativeTrainingRun<Observer: TrainingObserver>: SimTrainerVisitor {
             r.logProbs[t * lanes] = logProb[0]
             r.rewards[t * lanes] = scale * Plant.reward(observation: obs, action: plantAction)
             r.valid[t * lanes] = 1
-            total += try trainer.plant.step(plantAction)
-            trainer.plant.observe(into: obs)
+            total += try trainer.source.plant.step(plantAction)
+            trainer.source.plant.observe(into: obs)
         }
         return total
     }

@@ -40,7 +40,7 @@ public func runCheckpointPolicy(directory: String, rig: RigKind, episodes: Int, 
     struct Deploy: SimTrainerVisitor {
         let path: String, episodes: Int, stopsOnSignals: Bool
         func visit<Plant: RigBackedPlant, let Obs: Int, let Act: Int, let ObsAct: Int, let Obs2: Int, Reward: RewardFunction>(
-            _ trainer: Trainer<Plant, Obs, Act, ObsAct, Obs2, Reward>) throws(TrainingError) -> PolicyRunReport {
+            _ trainer: SimTrainer<Plant, Obs, Act, ObsAct, Obs2, Reward>) throws(TrainingError) -> PolicyRunReport {
             try runPolicy(trainer, checkpoint: path, episodes: episodes, stopsOnSignals: stopsOnSignals)
         }
     }
@@ -52,7 +52,7 @@ public func runCheckpointPolicy(directory: String, rig: RigKind, episodes: Int, 
 }
 
 func runPolicy<Plant: RigBackedPlant, let Obs: Int, let Act: Int, let ObsAct: Int, let Obs2: Int, Reward: RewardFunction>(
-    _ trainer: Trainer<Plant, Obs, Act, ObsAct, Obs2, Reward>,
+    _ trainer: SimTrainer<Plant, Obs, Act, ObsAct, Obs2, Reward>,
     checkpoint path: String, episodes: Int, stopsOnSignals: Bool
 ) throws(TrainingError) -> PolicyRunReport {
     do throws(FileError) {

@@ -8,8 +8,12 @@ import EdgeLearning
 public protocol SimTrainerVisitor {
     associatedtype Result
     func visit<Plant: RigBackedPlant, let Obs: Int, let Act: Int, let ObsAct: Int, let Obs2: Int, Reward: RewardFunction>(
-        _ trainer: Trainer<Plant, Obs, Act, ObsAct, Obs2, Reward>) throws(TrainingError) -> Result
+        _ trainer: SimTrainer<Plant, Obs, Act, ObsAct, Obs2, Reward>) throws(TrainingError) -> Result
 }
+
+/// The trainer of a simulated rig: the one `Trainer`, on a `SimulatedRig`.
+public typealias SimTrainer<Plant: RigBackedPlant, let Obs: Int, let Act: Int, let ObsAct: Int, let Obs2: Int,
+                            Reward: RewardFunction> = Trainer<SimulatedRig<Plant, Obs, Act>, Obs, Act, ObsAct, Obs2, Reward>
 
 /// Builds the trainer for the simulated `rig` (agent shapes spelled out once here: Swift's integer
 /// generics cannot compute Obs + Act) and hands it to `visitor`.
@@ -19,25 +23,33 @@ public func withSimTrainer<Visitor: SimTrainerVisitor>(
     _ visitor: Visitor
 ) throws(TrainingError) -> Visitor.Result {
     func make<Plant: RigBackedPlant, let Obs: Int, let Act: Int, let ObsAct: Int, let Obs2: Int>(
-        _ plant: Plant.Type, _ shapes: Trainer<Plant, Obs, Act, ObsAct, Obs2, KnownReward<Plant>>.Type
+        _ plant: Plant.Type, _ shapes: SimTrainer<Plant, Obs, Act, ObsAct, Obs2, KnownReward<Plant>>.Type
     ) throws(TrainingError) -> Visitor.Result {
         let models = hyperparameters.models
+        let timing = options.learner == .lockstep ? RigTiming.lockstep
+            : RigTiming(chargesComputeTime: true, speed: options.simulationSpeed)
+        let source: SimulatedRig<Plant, Obs, Act>
+        do throws(LineError) {
+            source = try SimulatedRig(timing: timing, stopsOnSignals: options.stopsOnSignals, seed: options.seed)
+        } catch {
+            throw .line(error)
+        }
         if knownReward {
-            let trainer = try Trainer<Plant, Obs, Act, ObsAct, Obs2, KnownReward<Plant>>(
-                options: options, hyperparameters: hyperparameters) { _ in (KnownReward<Plant>(), nil) }
+            let trainer = try SimTrainer<Plant, Obs, Act, ObsAct, Obs2, KnownReward<Plant>>(
+                source: source, options: options, hyperparameters: hyperparameters) { _ in (KnownReward<Plant>(), nil) }
             return try visitor.visit(trainer)
         }
-        let trainer = try Trainer<Plant, Obs, Act, ObsAct, Obs2, RewardModel<Obs, Act, ObsAct>>(
-            options: options, hyperparameters: hyperparameters) { rng in
+        let trainer = try SimTrainer<Plant, Obs, Act, ObsAct, Obs2, RewardModel<Obs, Act, ObsAct>>(
+            source: source, options: options, hyperparameters: hyperparameters) { rng in
             let model = RewardModel<Obs, Act, ObsAct>(hyperparameters: models, rng: &rng)
             return (model, model)
         }
         return try visitor.visit(trainer)
     }
     switch rig {
-    case .pendulum: return try make(PendulumPlant.self, Trainer<PendulumPlant, 3, 1, 4, 6, KnownReward<PendulumPlant>>.self)
-    case .motor: return try make(MotorPlant.self, Trainer<MotorPlant, 2, 1, 3, 4, KnownReward<MotorPlant>>.self)
-    case .cartpole: return try make(CartPolePlant.self, Trainer<CartPolePlant, 5, 1, 6, 10, KnownReward<CartPolePlant>>.self)
+    case .pendulum: return try make(PendulumPlant.self, SimTrainer<PendulumPlant, 3, 1, 4, 6, KnownReward<PendulumPlant>>.self)
+    case .motor: return try make(MotorPlant.self, SimTrainer<MotorPlant, 2, 1, 3, 4, KnownReward<MotorPlant>>.self)
+    case .cartpole: return try make(CartPolePlant.self, SimTrainer<CartPolePlant, 5, 1, 6, 10, KnownReward<CartPolePlant>>.self)
     }
 }
 
@@ -53,7 +65,7 @@ public func trainOnSimulator<Observer: TrainingObserver>(
 struct TrainingRun<Observer: TrainingObserver>: SimTrainerVisitor {
     let observer: Observer
     func visit<Plant: RigBackedPlant, let Obs: Int, let Act: Int, let ObsAct: Int, let Obs2: Int, Reward: RewardFunction>(
-        _ trainer: Trainer<Plant, Obs, Act, ObsAct, Obs2, Reward>) throws(TrainingError) -> TrainingSummary {
+        _ trainer: SimTrainer<Plant, Obs, Act, ObsAct, Obs2, Reward>) throws(TrainingError) -> TrainingSummary {
         try trainer.run(observer: observer)
     }
 }
@@ -66,14 +78,14 @@ public func evaluateCheckpoint(directory: String, rig: RigKind, episodes: Int, s
         let path: String
         let episodes: Int
         func visit<Plant: RigBackedPlant, let Obs: Int, let Act: Int, let ObsAct: Int, let Obs2: Int, Reward: RewardFunction>(
-            _ trainer: Trainer<Plant, Obs, Act, ObsAct, Obs2, Reward>) throws(TrainingError) -> (mean: Float, std: Float) {
+            _ trainer: SimTrainer<Plant, Obs, Act, ObsAct, Obs2, Reward>) throws(TrainingError) -> (mean: Float, std: Float) {
             do throws(FileError) {
                 let reader = CheckpointReader(try Checkpoint.read(from: path), path: path)
                 try trainer.agent.restorePolicy(from: reader)
             } catch {
                 throw .file(error)
             }
-            do throws(LineError) { return try trainer.evaluate(episodes: episodes) } catch { throw .line(error) }
+            return try trainer.evaluate(episodes: episodes)
         }
     }
     var options = TrainingOptions()

@@ -48,15 +48,18 @@ public enum LearnerMode: String, CaseIterable, Sendable {
     case asynchronous = "async"
 }
 
-/// Why a run could not start or go on: the plant's I/O, or the data directory.
+/// Why a run could not start or go on: the plant's I/O (a rig's lines, an external plant), the data
+/// directory, or the learner thread.
 public enum TrainingError: Error {
     case line(LineError)
+    case plant(ExternalPlantError)
     case file(FileError)
     case thread(ThreadError)
 
     public var message: String {
         switch self {
         case .line(let e): return e.message
+        case .plant(let e): return e.message
         case .file(let e): return e.message
         case .thread(let e): return e.message
         }
@@ -122,20 +125,20 @@ extension TrainingObserver {
     public func transitionsSynced(_ count: Int) {}
 }
 
-/// The outer loop on a simulated plant: collect a real episode with the current policy (random actions
-/// first) through the sensors, append it to the dataset, refit f_ψ and r_φ, improve π_θ with PPO in
-/// imagination, evaluate on the rig's true state; repeat until the real-step budget is spent.
-public final class Trainer<Plant: RigBackedPlant, let Obs: Int, let Act: Int, let ObsAct: Int, let Obs2: Int,
-                           Reward: RewardFunction> {
+/// The outer loop on any `TrainingPlant`: collect a real episode with the current policy (random actions
+/// first), append it to the dataset, refit f_ψ and r_φ, improve π_θ with PPO in imagination, evaluate,
+/// checkpoint; repeat until the real-step budget is spent. Lockstep, or with the learner on its own
+/// thread (`options.learner`).
+public final class Trainer<Source: TrainingPlant, let Obs: Int, let Act: Int, let ObsAct: Int, let Obs2: Int,
+                           Reward: RewardFunction> where Source.Policy == GaussianPolicy<Obs, Act> {
     public typealias LearningAgent = Agent<Obs, Act, ObsAct, Obs2, Reward>
 
     public let options: TrainingOptions
     public let agent: LearningAgent
-    /// The rig the real episodes are collected on, driven through the real-time control loop.
-    public let control: RigControl<Plant, Obs, Act>
+    /// The plant the real episodes are collected on and the policy is evaluated on.
+    public let source: Source
     /// Transitions from the control loop to the agent's buffer (and the log).
     let handoff: TransitionHandoff<Obs, Act>
-    let evaluationPlant: Plant
     var rng: RandomSource
     let obs: UnsafeMutablePointer<Float>
     let next: UnsafeMutablePointer<Float>
@@ -144,33 +147,23 @@ public final class Trainer<Plant: RigBackedPlant, let Obs: Int, let Act: Int, le
     var curve: [IterationStats] = []
     var droppedTransitions = 0
 
-    /// The collection rig (the plant API, for code that steps it directly).
-    var plant: Plant { control.plant }
-
     /// - Parameter reward: the reward imagination uses: a `RewardModel` (learned, the default) or
     ///   `KnownReward<Plant>()`.
-    public init(options: TrainingOptions, hyperparameters: Hyperparameters,
+    public init(source: Source, options: TrainingOptions, hyperparameters: Hyperparameters,
                 makeReward: (inout RandomSource) -> (Reward, RewardModel<Obs, Act, ObsAct>?)) throws(TrainingError) {
-        precondition(Plant.observationSize == Obs && Plant.actionSize == Act, "agent shapes differ from the plant's")
+        precondition(options.learner == .lockstep || source.supportsAsynchronousLearning,
+                     "this plant cannot collect while the learner evaluates: train it in lockstep")
+        self.source = source
         self.options = options
         rng = RandomSource(seed: options.seed)
         let (reward, learned) = makeReward(&rng)
-        agent = LearningAgent(observationBounds: Plant.observationBounds, hyperparameters: hyperparameters,
+        agent = LearningAgent(observationBounds: source.observationBounds, hyperparameters: hyperparameters,
                               capacity: max(options.maxRealSteps, 1), window: options.datasetWindow,
                               reward: reward, learnedReward: learned,
                               rng: &rng)
-        let timing = options.learner == .lockstep ? RigTiming.lockstep
-            : RigTiming(chargesComputeTime: true, speed: options.simulationSpeed)
-        do throws(LineError) {
-            control = try RigControl(policy: agent.policy, explore: true, timing: timing,
-                                     stopsOnSignals: options.stopsOnSignals, seed: options.seed)
-            evaluationPlant = try Plant(mode: .board)
-        } catch {
-            throw .line(error)
-        }
         // The learner may lag a whole window (or run) behind the loop before rows are left out for it.
         let lag = min(options.datasetWindow ?? options.maxRealSteps, options.maxRealSteps)
-        handoff = TransitionHandoff(episodeCapacity: Plant.episodeSteps, capacity: max(lag, Plant.episodeSteps))
+        handoff = TransitionHandoff(episodeCapacity: source.episodeSteps, capacity: max(lag, source.episodeSteps))
         obs = allocateFloats(Obs)
         next = allocateFloats(Obs)
         action = allocateFloats(Act)
@@ -193,7 +186,7 @@ public final class Trainer<Plant: RigBackedPlant, let Obs: Int, let Act: Int, le
 
     func openDataDirectory(_ directory: DataDirectory) throws(FileError) {
         try FileSystem.createDirectory(directory.path)
-        let schema = TransitionRecord.schema(rig: Plant.kind, observations: Obs, actions: Act)
+        let schema = source.schema
         var malformed = 0
         var lastEpisode = -1
         let log = try RecordLog(path: directory.transitionsPath, schema: schema) { payload in
@@ -241,8 +234,8 @@ public final class Trainer<Plant: RigBackedPlant, let Obs: Int, let Act: Int, le
     }
 
     func restoreRun(from r: CheckpointReader) throws(FileError) {
-        guard try r.integer("run.rig") == Int64(TransitionRecord.schema(rig: Plant.kind, observations: Obs, actions: Act)) else {
-            throw r.failure("was written for another rig")
+        guard try r.integer("run.rig") == Int64(source.schema) else {
+            throw r.failure("was written for another rig or plant shape")
         }
         try agent.restore(from: r)
         guard let state = RandomSource(state: try r.integers("run.rng").map { UInt64(bitPattern: $0) }) else {
@@ -272,7 +265,7 @@ public final class Trainer<Plant: RigBackedPlant, let Obs: Int, let Act: Int, le
     func writeCheckpoint(iteration: Int) throws(FileError) {
         guard let directory = dataDirectory else { return }
         var c = Checkpoint()
-        c.put("run.rig", .integers([Int64(TransitionRecord.schema(rig: Plant.kind, observations: Obs, actions: Act))]))
+        c.put("run.rig", .integers([Int64(source.schema)]))
         c.put("run.seed", .integers([Int64(bitPattern: options.seed)]))
         c.put("run.iteration", .integers([Int64(iteration)]))
         c.put("run.rng", .integers(rng.state.map { Int64(bitPattern: $0) }))
@@ -299,21 +292,21 @@ public final class Trainer<Plant: RigBackedPlant, let Obs: Int, let Act: Int, le
     /// error is still synced before the error is thrown.
     func collectEpisode(_ episode: Int, steps: Int, random: Bool) throws(TrainingError) -> EpisodeOutcome {
         let outcome: EpisodeOutcome
-        do throws(LineError) {
-            outcome = try control.runEpisode(startSeed: episodeSeed(episode, evaluation: false),
-                                             actionSeed: episodeSeed(episode, evaluation: false) &+ 1,
-                                             steps: steps, random: random) { obs, action, next, interventions in
+        do {
+            outcome = try source.runEpisode(startSeed: episodeSeed(episode, evaluation: false),
+                                            actionSeed: episodeSeed(episode, evaluation: false) &+ 1,
+                                            steps: steps, random: random) { obs, action, reward, next, terminal, interventions in
                 if interventions.contains(.sensorFault) {
                     droppedTransitions += 1
                 } else {
-                    handoff.append(obs: obs, action: action, reward: Plant.reward(observation: obs, action: action),
-                                   nextObs: next, terminal: false, episode: episode)
+                    handoff.append(obs: obs, action: action, reward: reward, nextObs: next, terminal: terminal,
+                                   episode: episode)
                 }
                 return true
             }
         } catch {
-            try? persistCollected()
-            throw .line(error)
+            try? persistCollected()  // what was collected before the fault is kept
+            throw error
         }
         do throws(FileError) { try persistCollected() } catch { throw .file(error) }
         return outcome
@@ -338,31 +331,16 @@ public final class Trainer<Plant: RigBackedPlant, let Obs: Int, let Act: Int, le
         return outcome
     }
 
-    /// Mean and standard deviation of the true return of the deterministic policy over `episodes`
-    /// episodes from fixed random starts.
-    public func evaluate(episodes: Int) throws(LineError) -> (mean: Float, std: Float) {
-        guard episodes > 0 else { return (0, 0) }
-        var sum: Double = 0, sumSquares: Double = 0
-        for k in 0..<episodes {
-            try evaluationPlant.reset(seed: episodeSeed(k, evaluation: true))
-            var total: Double = 0
-            for _ in 0..<Plant.episodeSteps {
-                evaluationPlant.observe(into: obs)
-                agent.policy.mean(obs, into: action)
-                total += Double(try evaluationPlant.step(action))
-            }
-            sum += total
-            sumSquares += total * total
-        }
-        let mean = sum / Double(episodes)
-        let variance = max(sumSquares / Double(episodes) - mean * mean, 0)
-        return (Float(mean), Float(variance.squareRoot()))
+    /// Mean and standard deviation of the return of the deterministic policy over `episodes` episodes
+    /// from the evaluation starts (the plant's own scoring: a rig's true state, an external plant's reward).
+    public func evaluate(episodes: Int) throws(TrainingError) -> (mean: Float, std: Float) {
+        try source.evaluate(agent.policy, episodes: episodes) { episodeSeed($0, evaluation: true) }
     }
 
     /// The whole run: lockstep or with the learner on its own thread (`options.learner`).
     public func run<Observer: TrainingObserver>(observer: Observer) throws(TrainingError) -> TrainingSummary {
         var summary = TrainingSummary()
-        summary.rig = Plant.kind
+        summary.rig = source.rig ?? summary.rig
         summary.seed = options.seed
         summary.learner = options.learner
         summary.evaluationEpisodes = options.evaluationEpisodes
@@ -370,7 +348,7 @@ public final class Trainer<Plant: RigBackedPlant, let Obs: Int, let Act: Int, le
         summary.droppedTailBytes = droppedTailBytes
         let start = edge_monotonic_ns()
         let elapsedBefore = curve.last?.elapsedSeconds ?? 0
-        control.mailbox.publish(copyOf: agent.policy)  // the fresh or restored policy acts first
+        source.publish(agent.policy)  // the fresh or restored policy acts first
         var realSteps = agent.buffer.appended
         switch options.learner {
         case .lockstep:
@@ -386,10 +364,10 @@ public final class Trainer<Plant: RigBackedPlant, let Obs: Int, let Act: Int, le
         summary.evaluationMean = curve.last?.evaluationMean ?? 0
         summary.evaluationStd = curve.last?.evaluationStd ?? 0
         summary.wallSeconds = Double(edge_monotonic_ns() - start) * 1e-9
-        summary.control = control.report
+        summary.control = source.controlReport
         summary.droppedTransitions = droppedTransitions
         summary.unlearnedTransitions = handoff.overrun
-        summary.policiesTaken = control.session.policiesTaken
+        summary.policiesTaken = source.policiesTaken
         return summary
     }
 
@@ -399,7 +377,7 @@ public final class Trainer<Plant: RigBackedPlant, let Obs: Int, let Act: Int, le
     ) throws(TrainingError) {
         var episode = nextEpisode
         while rounds < options.iterations && realSteps < options.maxRealSteps {
-            let steps = min(Plant.episodeSteps, options.maxRealSteps - realSteps)
+            let steps = min(source.episodeSteps, options.maxRealSteps - realSteps)
             let c0 = edge_monotonic_ns()
             let outcome = try collect(episode: episode, steps: steps, random: episode < options.randomEpisodes)
             summary.collectionSeconds += Double(edge_monotonic_ns() - c0) * 1e-9
@@ -413,7 +391,7 @@ public final class Trainer<Plant: RigBackedPlant, let Obs: Int, let Act: Int, le
             let stats = try learningRound(realSteps: realSteps, episodeReturn: Float(outcome.trueReturn),
                                           elapsedSeconds: { elapsedBefore + Double(edge_monotonic_ns() - start) * 1e-9 },
                                           summary: &summary)
-            control.mailbox.publish(copyOf: agent.policy)
+            source.publish(agent.policy)
             summary.policiesPublished += 1
             observer.iterationFinished(stats, options: options)
         }
@@ -426,11 +404,7 @@ public final class Trainer<Plant: RigBackedPlant, let Obs: Int, let Act: Int, le
         stats.episodeReturn = episodeReturn
         stats.improvement = agent.improve(rng: &rng)
         let e0 = edge_monotonic_ns()
-        do throws(LineError) {
-            (stats.evaluationMean, stats.evaluationStd) = try evaluate(episodes: options.evaluationEpisodes)
-        } catch {
-            throw .line(error)
-        }
+        (stats.evaluationMean, stats.evaluationStd) = try evaluate(episodes: options.evaluationEpisodes)
         stats.evaluationSeconds = Double(edge_monotonic_ns() - e0) * 1e-9
         rounds += 1
         stats.iteration = rounds
@@ -471,7 +445,7 @@ public final class Trainer<Plant: RigBackedPlant, let Obs: Int, let Act: Int, le
                             realSteps: agent.buffer.appended, episodeReturn: Float(bitPattern: returnBits),
                             elapsedSeconds: { elapsedBefore + Double(edge_monotonic_ns() - start) * 1e-9 },
                             summary: &learnerSummary)
-                        control.mailbox.publish(copyOf: agent.policy)
+                        source.publish(agent.policy)
                         learnerSummary.policiesPublished += 1
                         observer.transitionsSynced(shared.syncedRecords.load(ordering: .relaxed))
                         observer.iterationFinished(stats, options: options)
@@ -488,7 +462,7 @@ public final class Trainer<Plant: RigBackedPlant, let Obs: Int, let Act: Int, le
         var collectionFailure: TrainingError? = nil
         var episode = nextEpisode
         while realSteps < options.maxRealSteps && !shared.learnerDone.load(ordering: .acquiring) {
-            let steps = min(Plant.episodeSteps, options.maxRealSteps - realSteps)
+            let steps = min(source.episodeSteps, options.maxRealSteps - realSteps)
             let c0 = edge_monotonic_ns()
             let outcome: EpisodeOutcome
             do throws(TrainingError) {
