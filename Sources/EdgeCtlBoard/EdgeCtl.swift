@@ -17,7 +17,7 @@ enum EdgeCtl {
                       ("bench", BenchCommand.spec.abstract),
                       ("boards", BoardsCommand.spec.abstract),
                       ("help", "Show help for a command.")],
-        discussion: "This is the board binary (Embedded Swift, no Swift runtime needed): the host CLI's commands and flags, except 'analyze' and 'compare' (host only) and 'run' (arrives with the runtime).")
+        discussion: "This is the board binary (Embedded Swift, no Swift runtime needed): the host CLI's commands and flags, except 'analyze' and 'compare' (host only) and --plant (external plants: host only for now).")
 
     static func main() {
         let words = (0..<Int(edge_argument_count())).dropFirst().map { String(cString: edge_argument(Int32($0))!) }

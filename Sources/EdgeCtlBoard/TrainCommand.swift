@@ -27,6 +27,7 @@ enum TrainCommand {
             .option("--learner-cpu", "learner-cpu", "With --async: the CPU to pin the learner thread to."),
             .option("--dataset-window", "dataset-window", "Learn from the newest N real transitions only (the log keeps all): fixed memory and refit time on a run of any length."),
             .flag("--known-reward", "Imagine with the rig's known reward function instead of learning r_phi."),
+            .option("--optimizer", "optimizer", "How each round improves the policy on the learned models: ppo (PPO in imagination), pathwise (backpropagation through r_phi, f_psi and pi_theta over the horizon) or hybrid (a short pathwise horizon bootstrapped with a learned value). (default: ppo)"),
             .option("--config", "config", "A file of hyperparameters, one 'key = value' per line (see --list-hyperparameters)."),
             .option("--set", "set", "Override one hyperparameter, e.g. --set horizon=50 (repeatable)."),
             .flag("--list-hyperparameters", "Print every hyperparameter with its default and exit."),
@@ -53,6 +54,12 @@ enum TrainCommand {
         options.maxRealSteps = try arguments.integer("--max-real-steps", default: options.maxRealSteps, in: 1...Int.max)
         options.evaluationEpisodes = try arguments.integer("--eval-episodes", default: options.evaluationEpisodes, in: 0...Int.max)
         options.randomEpisodes = try arguments.integer("--random-episodes", default: options.randomEpisodes, in: 0...Int.max)
+        let optimizer = try arguments.choice("--optimizer", default: PolicyOptimizer.ppo,
+                                             from: [("ppo", .ppo), ("pathwise", .pathwise), ("hybrid", .hybrid)])
+        let knownReward = arguments.flag("--known-reward")
+        if optimizer != .ppo && knownReward {
+            throw spec.usageError("--optimizer \(optimizer.rawValue) differentiates the learned reward model; drop --known-reward")
+        }
         let asynchronous = arguments.flag("--async"), realtime = arguments.flag("--realtime")
         if asynchronous && arguments.flag("--lockstep") { throw spec.usageError("--lockstep and --async exclude each other") }
         options.learner = asynchronous ? .asynchronous : .lockstep
@@ -93,8 +100,11 @@ enum TrainCommand {
         }
         let summary: TrainingSummary
         do {
-            summary = try trainOnSimulator(rig: rig, knownReward: arguments.flag("--known-reward"), options: options,
-                                           hyperparameters: hyperparameters, observer: progress)
+            summary = optimizer == .ppo
+                ? try trainOnSimulator(rig: rig, knownReward: knownReward, options: options,
+                                       hyperparameters: hyperparameters, observer: progress)
+                : try trainOnSimulator(rig: rig, optimizer: optimizer, options: options,
+                                       hyperparameters: hyperparameters, observer: progress)
         } catch {
             throw CommandFailure("error: " + error.message)
         }

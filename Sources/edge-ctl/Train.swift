@@ -71,6 +71,9 @@ struct Train: ParsableCommand {
     @Flag(name: .customLong("known-reward"), help: "Imagine with the rig's known reward function instead of learning r_phi.")
     var knownReward = false
 
+    @Option(help: "How each round improves the policy on the learned models: ppo (PPO in imagination), pathwise (backpropagation through r_phi, f_psi and pi_theta over the horizon) or hybrid (a short pathwise horizon bootstrapped with a learned value). See README, 'Why PPO in imagination'.")
+    var optimizer: PolicyOptimizer = .ppo
+
     @Option(help: "A file of hyperparameters, one 'key = value' per line (see --list-hyperparameters).")
     var config: String?
 
@@ -102,6 +105,8 @@ struct Train: ParsableCommand {
         if learnerCPU != nil && !asynchronous { throw ValidationError("--learner-cpu pins the --async learner; add --async") }
         if controlCPU != nil && !realtime { throw ValidationError("--control-cpu goes with --realtime") }
         if let datasetWindow, datasetWindow < 1 { throw ValidationError("--dataset-window must be at least 1") }
+        if optimizer == .modelFree { throw ValidationError("--optimizer model-free is for 'edge-ctl compare'; train takes ppo, pathwise or hybrid") }
+        if optimizer != .ppo && knownReward { throw ValidationError("--optimizer \(optimizer.rawValue) differentiates the learned reward model; drop --known-reward") }
         if let board, board != "sim" {
             throw ValidationError("training on board '\(board)' needs the runtime (hardware control loop); use --sim")
         }
@@ -156,8 +161,11 @@ struct Train: ParsableCommand {
         }
         let summary: TrainingSummary
         do {
-            summary = try trainOnSimulator(rig: rig, knownReward: knownReward, options: options,
-                                           hyperparameters: h, observer: progress)
+            summary = optimizer == .ppo
+                ? try trainOnSimulator(rig: rig, knownReward: knownReward, options: options, hyperparameters: h,
+                                       observer: progress)
+                : try trainOnSimulator(rig: rig, optimizer: optimizer, options: options, hyperparameters: h,
+                                       observer: progress)
         } catch {
             progress.finish()
             throw RuntimeError(error.message)

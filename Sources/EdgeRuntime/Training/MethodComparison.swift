@@ -31,61 +31,84 @@ public struct GradientBudget {
     public init() {}
 }
 
-/// Trains on the simulated `rig` with `optimizer` improving the policy. `.ppo` is exactly
-/// `trainOnSimulator(rig:knownReward: false, ...)`; the others run the same outer loop (collect a real
-/// episode, improve, evaluate on the true state) in memory, without a data directory.
+/// Trains on the simulated `rig` with `optimizer` improving the policy. PPO, pathwise and hybrid run
+/// `Trainer.run` (the same collection, data directory, checkpoints and evaluation; only the policy
+/// improvement of each round differs); model-free PPO has its own loop (its updates need the
+/// log-probabilities of its own sampled actions), in memory, without a data directory.
 public func trainOnSimulator<Observer: TrainingObserver>(
     rig: RigKind, optimizer: PolicyOptimizer, options: TrainingOptions, hyperparameters: Hyperparameters,
     budget: GradientBudget = GradientBudget(), observer: Observer
 ) throws(TrainingError) -> TrainingSummary {
-    if optimizer == .ppo {
+    switch optimizer {
+    case .ppo:
         return try trainOnSimulator(rig: rig, knownReward: false, options: options, hyperparameters: hyperparameters,
                                     observer: observer)
+    case .pathwise, .hybrid:
+        return try withSimTrainer(rig: rig, knownReward: false, options: options, hyperparameters: hyperparameters,
+                                  GradientOptimizerRun(optimizer: optimizer, budget: budget, observer: observer))
+    case .modelFree:
+        return try withSimTrainer(rig: rig, knownReward: false, options: options, hyperparameters: hyperparameters,
+                                  ModelFreeTrainingRun(observer: observer))
     }
-    return try withSimTrainer(rig: rig, knownReward: false, options: options, hyperparameters: hyperparameters,
-                              AlternativeTrainingRun(optimizer: optimizer, budget: budget, observer: observer))
 }
 
-/// The outer loop of `Trainer.run` with the pathwise, hybrid or model-free policy update.
-struct AlternativeTrainingRun<Observer: TrainingObserver>: SimTrainerVisitor {
-    let optimizer: PolicyOptimizer
-    let budget: GradientBudget
+/// `Trainer.run` with the pathwise or hybrid optimizer improving the policy.
+struct GradientOptimizerRun<Observer: TrainingObserver>: SimTrainerVisitor {
+    let optimizer: PolicyOptimizer, budget: GradientBudget, observer: Observer
+    func visit<Plant: RigBackedPlant, let Obs: Int, let Act: Int, let ObsAct: Int, let Obs2: Int, Reward: RewardFunction>(
+        _ trainer: SimTrainer<Plant, Obs, Act, ObsAct, Obs2, Reward>) throws(TrainingError) -> TrainingSummary {
+        trainer.useOptimizer(optimizer, budget: budget)
+        return try trainer.run(observer: observer)
+    }
+}
+
+extension Trainer {
+    /// Makes each learning round improve the policy with `optimizer` (pathwise or hybrid, through a
+    /// snapshot of the learned models) in place of PPO in imagination. Needs the learned reward model.
+    func useOptimizer(_ optimizer: PolicyOptimizer, budget: GradientBudget) {
+        guard optimizer == .pathwise || optimizer == .hybrid else { return }
+        guard let rewardModel = agent.rewardModel else { preconditionFailure("trains with the learned reward model") }
+        let agent = self.agent, h = agent.hyperparameters, bounds = source.observationBounds
+        let low = [Float](repeating: -1, count: Act), high = [Float](repeating: 1, count: Act)  // as Agent builds it
+        let steps = h.ppoIterationsPerEpisode * budget.stepsPerIteration
+        if optimizer == .pathwise {  // k steps of rollouts / k rollouts × horizon per PPO iteration
+            var split = h
+            split.rollouts = max((h.rollouts + budget.stepsPerIteration - 1) / budget.stepsPerIteration, 1)
+            let world = LearnedModelSnapshot<Obs, Act, ObsAct, Obs2>(dynamics: agent.dynamics, reward: rewardModel,
+                                                                     buffer: agent.buffer, maxLanes: paddedToLanes(split.rollouts))
+            let pathwise = PathwisePolicyOptimizer<LearnedModelSnapshot<Obs, Act, ObsAct, Obs2>, Obs, Act>(
+                world: world, observationBounds: bounds, actionLow: low, actionHigh: high, hyperparameters: split)
+            improvement = { rng in agent.improvePathwise(pathwise, rewardModel: rewardModel, steps: steps, rng: &rng) }
+        } else {
+            let settings = HybridSettings(matching: h, horizon: budget.hybridHorizon,
+                                          stepsPerIteration: budget.stepsPerIteration)
+            let world = LearnedModelSnapshot<Obs, Act, ObsAct, Obs2>(dynamics: agent.dynamics, reward: rewardModel,
+                                                                     buffer: agent.buffer, maxLanes: paddedToLanes(settings.rollouts))
+            let hybrid = HybridPolicyOptimizer<LearnedModelSnapshot<Obs, Act, ObsAct, Obs2>, Obs, Act>(
+                world: world, observationBounds: bounds, actionLow: low, actionHigh: high, hyperparameters: h,
+                settings: settings, rng: &rng)
+            improvement = { rng in agent.improveHybrid(hybrid, rewardModel: rewardModel, steps: steps, rng: &rng) }
+        }
+    }
+}
+
+/// Model-free PPO on the real episodes: the outer loop of `Trainer.run` with one PPO update on each
+/// episode as it is collected (no model, no data directory).
+struct ModelFreeTrainingRun<Observer: TrainingObserver>: SimTrainerVisitor {
     let observer: Observer
 
     func visit<Plant: RigBackedPlant, let Obs: Int, let Act: Int, let ObsAct: Int, let Obs2: Int, Reward: RewardFunction>(
         _ trainer: SimTrainer<Plant, Obs, Act, ObsAct, Obs2, Reward>
     ) throws(TrainingError) -> TrainingSummary {
-        let agent = trainer.agent, options = trainer.options, h = agent.hyperparameters
-        guard let rewardModel = agent.rewardModel else { preconditionFailure("trains with the learned reward model") }
+        let agent = trainer.agent, options = trainer.options
+        // Its own PPO sized for one real episode per update; the agent's policy mirrors it for evaluation.
+        var episodeBatch = agent.hyperparameters
+        episodeBatch.rollouts = 1
+        episodeBatch.horizon = Plant.episodeSteps
         let low = [Float](repeating: -1, count: Act), high = [Float](repeating: 1, count: Act)  // as Agent builds it
-        var pathwise: PathwisePolicyOptimizer<LearnedModelSnapshot<Obs, Act, ObsAct, Obs2>, Obs, Act>? = nil
-        var modelFree: PPO<Obs, Act>? = nil
-        var hybrid: HybridPolicyOptimizer<LearnedModelSnapshot<Obs, Act, ObsAct, Obs2>, Obs, Act>? = nil
-        switch optimizer {
-        case .pathwise:  // k steps of rollouts / k rollouts × horizon per PPO iteration
-            var split = h
-            split.rollouts = max((h.rollouts + budget.stepsPerIteration - 1) / budget.stepsPerIteration, 1)
-            let world = LearnedModelSnapshot(dynamics: agent.dynamics, reward: rewardModel, buffer: agent.buffer,
-                                             maxLanes: paddedToLanes(split.rollouts))
-            pathwise = PathwisePolicyOptimizer(world: world, observationBounds: Plant.observationBounds,
-                                               actionLow: low, actionHigh: high, hyperparameters: split)
-        case .modelFree:  // its own PPO sized for one real episode per update; the agent's policy mirrors it
-            var episodeBatch = h
-            episodeBatch.rollouts = 1
-            episodeBatch.horizon = Plant.episodeSteps
-            modelFree = PPO(observationBounds: Plant.observationBounds, actionLow: low, actionHigh: high,
-                            hyperparameters: episodeBatch, rng: &trainer.rng)
-            agent.policy.copyParameters(from: modelFree!.policy)
-        case .hybrid:
-            let settings = HybridSettings(matching: h, horizon: budget.hybridHorizon,
-                                          stepsPerIteration: budget.stepsPerIteration)
-            let world = LearnedModelSnapshot(dynamics: agent.dynamics, reward: rewardModel, buffer: agent.buffer,
-                                             maxLanes: paddedToLanes(settings.rollouts))
-            hybrid = HybridPolicyOptimizer(world: world, observationBounds: Plant.observationBounds, actionLow: low,
-                                           actionHigh: high, hyperparameters: h, settings: settings, rng: &trainer.rng)
-        case .ppo:
-            preconditionFailure("PPO in imagination is Trainer.run")
-        }
+        let ppo = PPO<Obs, Act>(observationBounds: Plant.observationBounds, actionLow: low, actionHigh: high,
+                                hyperparameters: episodeBatch, rng: &trainer.rng)
+        agent.policy.copyParameters(from: ppo.policy)
         var summary = TrainingSummary()
         summary.rig = Plant.kind
         summary.seed = options.seed
@@ -96,45 +119,25 @@ struct AlternativeTrainingRun<Observer: TrainingObserver>: SimTrainerVisitor {
             var stats = IterationStats()
             let steps = min(Plant.episodeSteps, options.maxRealSteps - realSteps)
             let c0 = edge_monotonic_ns()
-            do {
-                if let pathwise {
-                    stats.episodeReturn = Float(try trainer.collect(episode: iteration, steps: steps,
-                                                                    random: iteration < options.randomEpisodes).trueReturn)
-                    summary.collectionSeconds += Double(edge_monotonic_ns() - c0) * 1e-9
-                    stats.improvement = agent.improvePathwise(pathwise, rewardModel: rewardModel,
-                                                              steps: h.ppoIterationsPerEpisode * budget.stepsPerIteration,
-                                                              rng: &trainer.rng)
-                } else if let hybrid {
-                    stats.episodeReturn = Float(try trainer.collect(episode: iteration, steps: steps,
-                                                                    random: iteration < options.randomEpisodes).trueReturn)
-                    summary.collectionSeconds += Double(edge_monotonic_ns() - c0) * 1e-9
-                    stats.improvement = agent.improveHybrid(hybrid, rewardModel: rewardModel,
-                                                            steps: h.ppoIterationsPerEpisode * budget.stepsPerIteration,
-                                                            rng: &trainer.rng)
-                } else if let modelFree {
-                    let rollouts = ImaginedRollouts<Obs, Act>(count: 1, horizon: steps)
-                    do throws(LineError) {
-                        stats.episodeReturn = try collectForPPO(trainer, ppo: modelFree, episode: iteration, into: rollouts)
-                    } catch {
-                        throw .line(error)
-                    }
-                    summary.collectionSeconds += Double(edge_monotonic_ns() - c0) * 1e-9
-                    let p0 = edge_monotonic_ns()
-                    stats.improvement.ppo = modelFree.update(rollouts, rng: &trainer.rng)
-                    agent.policy.copyParameters(from: modelFree.policy)
-                    stats.improvement.ppoSeconds = Double(edge_monotonic_ns() - p0) * 1e-9
-                }
-                realSteps += steps
-                let e0 = edge_monotonic_ns()
-                (stats.evaluationMean, stats.evaluationStd) = try trainer.evaluate(episodes: options.evaluationEpisodes)
-                stats.evaluationSeconds = Double(edge_monotonic_ns() - e0) * 1e-9
+            let rollouts = ImaginedRollouts<Obs, Act>(count: 1, horizon: steps)
+            do throws(LineError) {
+                stats.episodeReturn = try collectForPPO(trainer, ppo: ppo, episode: iteration, into: rollouts)
+            } catch {
+                throw .line(error)
             }
+            summary.collectionSeconds += Double(edge_monotonic_ns() - c0) * 1e-9
+            let p0 = edge_monotonic_ns()
+            stats.improvement.ppo = ppo.update(rollouts, rng: &trainer.rng)
+            agent.policy.copyParameters(from: ppo.policy)
+            stats.improvement.ppoSeconds = Double(edge_monotonic_ns() - p0) * 1e-9
+            realSteps += steps
+            let e0 = edge_monotonic_ns()
+            (stats.evaluationMean, stats.evaluationStd) = try trainer.evaluate(episodes: options.evaluationEpisodes)
+            stats.evaluationSeconds = Double(edge_monotonic_ns() - e0) * 1e-9
             iteration += 1
             stats.iteration = iteration
             stats.realSteps = realSteps
             stats.elapsedSeconds = Double(edge_monotonic_ns() - start) * 1e-9
-            summary.fitSeconds += stats.improvement.fitSeconds
-            summary.imaginationSeconds += stats.improvement.imaginationSeconds
             summary.ppoSeconds += stats.improvement.ppoSeconds
             summary.evaluationSeconds += stats.evaluationSeconds
             summary.curve.append(stats)

@@ -145,6 +145,9 @@ public final class Trainer<Source: TrainingPlant, let Obs: Int, let Act: Int, le
     let action: UnsafeMutablePointer<Float>
     /// The learning curve so far (restored from the checkpoint on resume).
     var curve: [IterationStats] = []
+    /// One learning round's policy improvement: refit the models, improve the policy. PPO in
+    /// imagination (`Agent.improve`) unless another optimizer is chosen (`useOptimizer`).
+    var improvement: ((inout RandomSource) -> ImprovementReport)? = nil
     var droppedTransitions = 0
 
     /// - Parameter reward: the reward imagination uses: a `RewardModel` (learned, the default) or
@@ -402,7 +405,7 @@ public final class Trainer<Source: TrainingPlant, let Obs: Int, let Act: Int, le
                        summary: inout TrainingSummary) throws(TrainingError) -> IterationStats {
         var stats = IterationStats()
         stats.episodeReturn = episodeReturn
-        stats.improvement = agent.improve(rng: &rng)
+        stats.improvement = improvement.map { $0(&rng) } ?? agent.improve(rng: &rng)
         let e0 = edge_monotonic_ns()
         (stats.evaluationMean, stats.evaluationStd) = try evaluate(episodes: options.evaluationEpisodes)
         stats.evaluationSeconds = Double(edge_monotonic_ns() - e0) * 1e-9
