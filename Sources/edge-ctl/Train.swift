@@ -104,6 +104,9 @@ struct Train: ParsableCommand {
         if simSpeed != 1 && !asynchronous { throw ValidationError("--sim-speed paces an --async run; add --async") }
         if learnerCPU != nil && !asynchronous { throw ValidationError("--learner-cpu pins the --async learner; add --async") }
         if controlCPU != nil && !realtime { throw ValidationError("--control-cpu goes with --realtime") }
+        for (flag, cpu) in [("--control-cpu", controlCPU), ("--learner-cpu", learnerCPU)] {
+            if let cpu, !(0...1023).contains(cpu) { throw ValidationError("\(flag) must be a CPU number from 0 to 1023") }
+        }
         if let datasetWindow, datasetWindow < 1 { throw ValidationError("--dataset-window must be at least 1") }
         if optimizer == .modelFree { throw ValidationError("--optimizer model-free is for 'edge-ctl compare'; train takes ppo, pathwise or hybrid") }
         if optimizer != .ppo && knownReward { throw ValidationError("--optimizer \(optimizer.rawValue) differentiates the learned reward model; drop --known-reward") }
