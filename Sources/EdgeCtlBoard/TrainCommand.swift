@@ -10,7 +10,10 @@ enum TrainCommand {
         abstract: "Learn a controller (the default command): collect real episodes, fit the dynamics and reward models, improve the policy with PPO in imagination.",
         options: [
             .flag("--sim", "Use the simulated board (short for --board sim)."),
-            .option("--board", "board", "Board to run on (a name from `edge-ctl boards`). Only 'sim' trains today."),
+            .option("--board", "board", "Board to run on (a name from `edge-ctl boards`): its real rig through libgpiod and hardware PWM ('sim' is --sim). Learns with --async unless --lockstep; no evaluation episodes (the curve is the collected episodes' sensor returns)."),
+            BoardFiles.directoryOption,
+            .option("--settle", "settle", "With --board: seconds the encoders must stay still (motor off) before each episode (0: home wherever it is). (default: 1)"),
+            .option("--settle-timeout", "settle-timeout", "With --board: seconds to wait for the rig to come to rest before an episode, then stop (continue with --resume). (default: 30)"),
             .option("--rig", "rig", "Rig to control: pendulum, motor or cartpole. (default: pendulum)"),
             .option("--seed", "seed", "Seed of every random choice: the same seed gives the same run. (default: 1)"),
             .option("--iterations", "iterations", "Outer iterations at most (one real episode each). (default: 1000)"),
@@ -40,6 +43,10 @@ enum TrainCommand {
           edge-ctl --sim                                   pendulum swing-up on the simulated board
           edge-ctl train --sim --rig motor --seed 3 --json
           edge-ctl train --sim --set horizon=50 --set models.ensembleSize=7
+          edge-ctl train --board rpi4 --rig pendulum --realtime   on the real rig (async learner, no evaluation episodes)
+          edge-ctl train --board rpi4 --resume --data DIR          continue a simulator run on the real rig
+        On a board: before each episode the motor is off and the encoders must be still for --settle
+        seconds (the start state is wherever the rig rests); keep a hand on the e-stop.
         """)
 
     /// Runs `edge-ctl train ARGUMENTS...`; returns the text for standard output.
@@ -61,12 +68,16 @@ enum TrainCommand {
             throw spec.usageError("--optimizer \(optimizer.rawValue) differentiates the learned reward model; drop --known-reward")
         }
         let asynchronous = arguments.flag("--async"), realtime = arguments.flag("--realtime")
-        if asynchronous && arguments.flag("--lockstep") { throw spec.usageError("--lockstep and --async exclude each other") }
-        options.learner = asynchronous ? .asynchronous : .lockstep
+        let lockstep = arguments.flag("--lockstep")
+        if asynchronous && lockstep { throw spec.usageError("--lockstep and --async exclude each other") }
+        let boardName = arguments.string("--board")
+        if arguments.flag("--sim") && boardName != nil { throw spec.usageError("--sim and --board exclude each other (--board sim is --sim)") }
+        let onRealBoard = boardName != nil && boardName != "sim"
+        options.learner = asynchronous || (onRealBoard && !lockstep) ? .asynchronous : .lockstep
         options.simulationSpeed = try arguments.number("--sim-speed", default: 1, in: 0...1e6)
         if options.simulationSpeed != 1 && !asynchronous { throw spec.usageError("--sim-speed paces an --async run; add --async") }
         if arguments.string("--learner-cpu") != nil {
-            guard asynchronous else { throw spec.usageError("--learner-cpu pins the --async learner; add --async") }
+            guard options.learner == .asynchronous else { throw spec.usageError("--learner-cpu pins the --async learner; add --async") }
             options.learnerCPU = Int32(try arguments.integer("--learner-cpu", default: 0, in: 0...1023))
         }
         if arguments.string("--dataset-window") != nil {
@@ -75,11 +86,33 @@ enum TrainCommand {
         let controlCPU = arguments.string("--control-cpu") == nil ? nil
             : Int32(try arguments.integer("--control-cpu", default: 0, in: 0...1023))
         if controlCPU != nil && !realtime { throw spec.usageError("--control-cpu goes with --realtime") }
-        if let board = arguments.string("--board"), board != "sim" {
-            throw spec.usageError("training on board '\(board)' needs the runtime (hardware control loop); use --sim")
+        var rest = BoardTrainingOptions()
+        let settle = try arguments.number("--settle", default: 1, in: 0...3_600)
+        let settleTimeout = try arguments.number("--settle-timeout", default: 30, in: 0.001...86_400)
+        rest.settleNs = Int64((settle * 1e9).rounded())
+        rest.restTimeoutNs = Int64((settleTimeout * 1e9).rounded())
+        if onRealBoard {
+            if options.simulationSpeed != 1 { throw spec.usageError("--sim-speed paces the simulator; a board runs in real time") }
+            if optimizer != .ppo { throw spec.usageError("--board trains with --optimizer ppo only (pathwise and hybrid run on the simulator)") }
+        } else if arguments.string("--settle") != nil || arguments.string("--settle-timeout") != nil {
+            throw spec.usageError("--settle and --settle-timeout are for --board")
         }
         let hyperparameters = try Self.hyperparameters(arguments)
         if arguments.flag("--list-hyperparameters") { return hyperparameters.configText() }
+
+        // Before any data directory is made: a machine without the board's chip fails as `boards probe` does.
+        var realBoard: (BoardDescription, LibgpiodBackend)? = nil
+        if onRealBoard, let boardName {
+            let board = try BoardFiles.load(try BoardFiles.path(ofBoard: boardName, directory: arguments.string("--boards-dir")))
+            do {
+                let backend = LibgpiodBackend(library: try LibgpiodLibrary.load())
+                _ = try BoardProbe.probe(board, backend: backend)
+                realBoard = (board, backend)
+            } catch {
+                let chips = (try? LibgpiodLibrary.load()).map { LibgpiodBackend(library: $0).availableChips() }
+                throw CommandFailure(boardChipFailureMessage(board: board, error: error, chips: chips))
+            }
+        }
 
         let resume = arguments.flag("--resume")
         let directory: String
@@ -92,21 +125,38 @@ enum TrainCommand {
         options.stopsOnSignals = StopSignal.installHandlers() == 0
         let verbose = arguments.flag("--verbose")
         let progress = ProgressLines(enabled: !arguments.flag("--quiet") || verbose, verbose: verbose)
-        progress.note("edge-ctl: \(resume ? "resuming" : "training") on the simulated \(rig.rawValue) rig, seed \(options.seed), up to \(options.maxRealSteps) real steps, learner \(options.learner.rawValue); data in \(directory); SIMD: \(simdPathSummary)")
+        if case let (board, _)? = realBoard {
+            progress.note("edge-ctl: \(resume ? "resuming" : "training") on board \(board.name)'s real \(rig.rawValue) rig, seed \(options.seed), up to \(options.maxRealSteps) real steps, learner \(options.learner.rawValue); no evaluation episodes on hardware (the curve is the collected episodes' sensor returns); before each episode the motor is off until the encoders are still for \(settle) s (pendulum hanging); keep a hand on the e-stop; data in \(directory)")
+        } else {
+            progress.note("edge-ctl: \(resume ? "resuming" : "training") on the simulated \(rig.rawValue) rig, seed \(options.seed), up to \(options.maxRealSteps) real steps, learner \(options.learner.rawValue); data in \(directory); SIMD: \(simdPathSummary)")
+        }
         if realtime {
             var request = RealtimeRequest()
             request.cpu = controlCPU
             for message in RealtimeStatus.enable(request).messages { progress.note("realtime: " + message) }
         }
         let summary: TrainingSummary
-        do {
-            summary = optimizer == .ppo
-                ? try trainOnSimulator(rig: rig, knownReward: knownReward, options: options,
-                                       hyperparameters: hyperparameters, observer: progress)
-                : try trainOnSimulator(rig: rig, optimizer: optimizer, options: options,
-                                       hyperparameters: hyperparameters, observer: progress)
-        } catch {
-            throw CommandFailure("error: " + error.message)
+        if case let (board, backend)? = realBoard {
+            do throws(BoardRunError) {
+                summary = try trainOnBoard(rig: rig, board: board, backend: backend, pwm: SysfsPWMChannels(), rest: rest,
+                                           knownReward: knownReward, options: options,
+                                           hyperparameters: hyperparameters, observer: progress)
+            } catch {
+                if case .chip(_, let lineError) = error {
+                    throw CommandFailure(boardChipFailureMessage(board: board, error: lineError, chips: backend.availableChips()))
+                }
+                throw CommandFailure("error: " + error.message)
+            }
+        } else {
+            do {
+                summary = optimizer == .ppo
+                    ? try trainOnSimulator(rig: rig, knownReward: knownReward, options: options,
+                                           hyperparameters: hyperparameters, observer: progress)
+                    : try trainOnSimulator(rig: rig, optimizer: optimizer, options: options,
+                                           hyperparameters: hyperparameters, observer: progress)
+            } catch {
+                throw CommandFailure("error: " + error.message)
+            }
         }
         if summary.recoveredRecords > 0 || summary.droppedTailBytes > 0 {
             progress.note("recovered \(summary.recoveredRecords) transitions from \(directory)/transitions.log"

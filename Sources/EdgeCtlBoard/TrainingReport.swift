@@ -32,8 +32,12 @@ final class ProgressLines: TrainingObserver {
         line += "  real steps " + padLeft("\(s.realSteps)", 5) + "/\(options.maxRealSteps)"
         line += "  model NLL " + padLeft(fixed(Double(s.improvement.dynamicsFit.holdoutLoss), decimals: 3), 7)
         line += "  imagined return " + padLeft(fixed(Double(s.improvement.imaginedReturn), decimals: 1), 8)
-        line += "  eval return " + padLeft(fixed(Double(s.evaluationMean), decimals: 1), 8)
-        line += " ± " + padLeft(fixed(Double(s.evaluationStd), decimals: 1), 6)
+        if options.evaluationEpisodes == 0 {  // a board: the collected episode's return from the sensors
+            line += "  episode return " + padLeft(fixed(Double(s.episodeReturn), decimals: 1), 8) + " (sensors)"
+        } else {
+            line += "  eval return " + padLeft(fixed(Double(s.evaluationMean), decimals: 1), 8)
+            line += " ± " + padLeft(fixed(Double(s.evaluationStd), decimals: 1), 6)
+        }
         line += "  " + padLeft(fixed(s.elapsedSeconds, decimals: 1), 6) + " s"
         printError(line)
     }
@@ -44,9 +48,12 @@ extension TrainingSummary {
     var text: String {
         "rig \(rig.rawValue), seed \(seed): \(realSteps) real steps in \(iterations) iterations, "
             + fixed(wallSeconds, decimals: 1) + " s\n"
-            + "evaluation return " + fixed(Double(evaluationMean), decimals: 1) + " ± "
-            + fixed(Double(evaluationStd), decimals: 1)
-            + " over \(evaluationEpisodes) episodes (true state, deterministic policy)\n"
+            + (evaluationEpisodes == 0
+                ? "no evaluation episodes; last collected episode's return "
+                    + fixed(Double(curve.last?.episodeReturn ?? 0), decimals: 1) + " (sensor reward, exploring policy)\n"
+                : "evaluation return " + fixed(Double(evaluationMean), decimals: 1) + " ± "
+                    + fixed(Double(evaluationStd), decimals: 1)
+                    + " over \(evaluationEpisodes) episodes (true state, deterministic policy)\n")
             + "time: model fitting " + fixed(fitSeconds, decimals: 1) + " s, imagination "
             + fixed(imaginationSeconds, decimals: 1) + " s, PPO " + fixed(ppoSeconds, decimals: 1)
             + " s, evaluation " + fixed(evaluationSeconds, decimals: 1) + " s, real episodes "

@@ -29,9 +29,14 @@ final class ProgressLine: TrainingObserver {
     func iterationFinished(_ s: IterationStats, options: TrainingOptions) {
         guard enabled else { return }
         let i = s.improvement
-        let line = String(format: "iter %3d  real steps %5d/%d  model NLL %7.3f  imagined return %8.1f  eval return %8.1f ± %6.1f  %6.1f s",
-                          s.iteration, s.realSteps, options.maxRealSteps, i.dynamicsFit.holdoutLoss,
-                          i.imaginedReturn, s.evaluationMean, s.evaluationStd, s.elapsedSeconds)
+        // Without evaluation episodes (a board): the collected episode's return from the sensors.
+        let line = options.evaluationEpisodes == 0
+            ? String(format: "iter %3d  real steps %5d/%d  model NLL %7.3f  imagined return %8.1f  episode return %8.1f (sensors)  %6.1f s",
+                     s.iteration, s.realSteps, options.maxRealSteps, i.dynamicsFit.holdoutLoss,
+                     i.imaginedReturn, s.episodeReturn, s.elapsedSeconds)
+            : String(format: "iter %3d  real steps %5d/%d  model NLL %7.3f  imagined return %8.1f  eval return %8.1f ± %6.1f  %6.1f s",
+                     s.iteration, s.realSteps, options.maxRealSteps, i.dynamicsFit.holdoutLoss,
+                     i.imaginedReturn, s.evaluationMean, s.evaluationStd, s.elapsedSeconds)
         if terminal {
             FileHandle.standardError.write(Data(("\r\u{1B}[2K" + line).utf8))
             drawn = true
@@ -50,8 +55,13 @@ extension TrainingSummary {
         var lines: [String] = []
         lines.append(String(format: "rig %@, seed %llu: %d real steps in %d iterations, %.1f s",
                             rig.rawValue, seed, realSteps, iterations, wallSeconds))
-        lines.append(String(format: "evaluation return %.1f ± %.1f over %d episodes (true state, deterministic policy)",
-                            evaluationMean, evaluationStd, evaluationEpisodes))
+        if evaluationEpisodes == 0 {
+            lines.append(String(format: "no evaluation episodes; last collected episode's return %.1f (sensor reward, exploring policy)",
+                                curve.last?.episodeReturn ?? 0))
+        } else {
+            lines.append(String(format: "evaluation return %.1f ± %.1f over %d episodes (true state, deterministic policy)",
+                                evaluationMean, evaluationStd, evaluationEpisodes))
+        }
         lines.append(String(format: "time: model fitting %.1f s, imagination %.1f s, PPO %.1f s, evaluation %.1f s, real episodes %.1f s",
                             fitSeconds, imaginationSeconds, ppoSeconds, evaluationSeconds, collectionSeconds))
         lines.append(controlText)

@@ -13,13 +13,25 @@ struct Train: ParsableCommand {
           edge-ctl --sim                                   pendulum swing-up on the simulated board
           edge-ctl train --sim --rig motor --seed 3 --json
           edge-ctl train --sim --set horizon=50 --set models.ensembleSize=7
+          edge-ctl train --board rpi4 --rig pendulum --realtime   on the real rig (async learner, no evaluation episodes)
+          edge-ctl train --board rpi4 --resume --data DIR          continue a simulator run on the real rig
+        On a board: before each episode the motor is off and the encoders must be still for --settle
+        seconds (the start state is wherever the rig rests); keep a hand on the e-stop.
         """)
 
     @Flag(help: "Use the simulated board (short for --board sim).")
     var sim = false
 
-    @Option(help: "Board to run on (a name from `edge-ctl boards`). Only 'sim' trains today.")
+    @Option(help: "Board to run on (a name from `edge-ctl boards`): its real rig through libgpiod and hardware PWM ('sim' is --sim). Learns with --async unless --lockstep; no evaluation episodes (the curve is the collected episodes' sensor returns).")
     var board: String?
+
+    @OptionGroup var boardsDirectory: BoardsDirectoryOption
+
+    @Option(help: "With --board: seconds the encoders must stay still (motor off) before each episode (0: home wherever it is).")
+    var settle: Double = 1
+
+    @Option(name: .customLong("settle-timeout"), help: "With --board: seconds to wait for the rig to come to rest before an episode, then stop (continue with --resume).")
+    var settleTimeout: Double = 30
 
     @Option(help: "Rig to control: pendulum, motor or cartpole.")
     var rig: RigKind = .pendulum
@@ -102,7 +114,7 @@ struct Train: ParsableCommand {
             throw ValidationError("--sim-speed must be from 0 (as fast as possible) to 1000000")
         }
         if simSpeed != 1 && !asynchronous { throw ValidationError("--sim-speed paces an --async run; add --async") }
-        if learnerCPU != nil && !asynchronous { throw ValidationError("--learner-cpu pins the --async learner; add --async") }
+        if learnerCPU != nil && !asynchronous && !(onRealBoard && !lockstep) { throw ValidationError("--learner-cpu pins the --async learner; add --async") }
         if controlCPU != nil && !realtime { throw ValidationError("--control-cpu goes with --realtime") }
         for (flag, cpu) in [("--control-cpu", controlCPU), ("--learner-cpu", learnerCPU)] {
             if let cpu, !(0...1023).contains(cpu) { throw ValidationError("\(flag) must be a CPU number from 0 to 1023") }
@@ -110,10 +122,25 @@ struct Train: ParsableCommand {
         if let datasetWindow, datasetWindow < 1 { throw ValidationError("--dataset-window must be at least 1") }
         if optimizer == .modelFree { throw ValidationError("--optimizer model-free is for 'edge-ctl compare'; train takes ppo, pathwise or hybrid") }
         if optimizer != .ppo && knownReward { throw ValidationError("--optimizer \(optimizer.rawValue) differentiates the learned reward model; drop --known-reward") }
-        if let board, board != "sim" {
-            throw ValidationError("training on board '\(board)' needs the runtime (hardware control loop); use --sim")
+        if sim && board != nil { throw ValidationError("--sim and --board exclude each other (--board sim is --sim)") }
+        guard settle >= 0 && settle <= 3_600 else { throw ValidationError("--settle must be from 0 to 3600 seconds") }
+        guard settleTimeout > 0 && settleTimeout <= 86_400 else { throw ValidationError("--settle-timeout must be from 0 to 86400 seconds") }
+        if onRealBoard {
+            do {
+                _ = try BoardCatalog.board(named: board ?? "", in: boardsDirectory.resolve())
+            } catch let failure as BoardsFailure {
+                throw ValidationError(failure.message.hasPrefix("error: ") ? String(failure.message.dropFirst(7)) : failure.message)
+            }
+            if plantOptions.plant != nil { throw ValidationError("--plant trains on the external plant; drop --board") }
+            if simSpeed != 1 { throw ValidationError("--sim-speed paces the simulator; a board runs in real time") }
+            if optimizer != .ppo { throw ValidationError("--board trains with --optimizer ppo only (pathwise and hybrid run on the simulator)") }
+        } else if settle != 1 || settleTimeout != 30 {
+            throw ValidationError("--settle and --settle-timeout are for --board")
         }
     }
+
+    /// `--board NAME` other than sim: the board's real rig.
+    var onRealBoard: Bool { board != nil && board != "sim" }
 
     func hyperparameters() throws -> Hyperparameters {
         var h = Hyperparameters()
@@ -138,6 +165,8 @@ struct Train: ParsableCommand {
             return
         }
         if plantOptions.plant != nil { return try trainOnPlant(plantOptions, hyperparameters: h) }
+        // Before any data directory is made: a machine without the board's chip fails as `boards probe` does.
+        let realBoard = onRealBoard ? try openRealBoard(board ?? "") : nil
         var options = TrainingOptions()
         options.seed = seed
         options.iterations = iterations
@@ -150,12 +179,16 @@ struct Train: ParsableCommand {
         }
         options.dataDirectory = directory
         options.resume = resume
-        options.learner = asynchronous ? .asynchronous : .lockstep
+        options.learner = asynchronous || (onRealBoard && !lockstep) ? .asynchronous : .lockstep
         options.simulationSpeed = simSpeed
         options.learnerCPU = learnerCPU
         options.datasetWindow = datasetWindow
         options.stopsOnSignals = StopSignal.installHandlers() == 0
         let progress = ProgressLine(enabled: !quiet || verbose, verbose: verbose)
+        if let realBoard {
+            return try trainOnRealBoard(realBoard, options: options, hyperparameters: h, directory: directory,
+                                        progress: progress)
+        }
         progress.note("edge-ctl: \(resume ? "resuming" : "training") on the simulated \(rig.rawValue) rig, seed \(seed), up to \(maxRealSteps) real steps, learner \(options.learner.rawValue); data in \(directory); SIMD: \(simdPathSummary)")
         if realtime {
             var request = RealtimeRequest()
@@ -174,6 +207,59 @@ struct Train: ParsableCommand {
             throw RuntimeError(error.message)
         }
         progress.finish()
+        try report(summary, directory: directory, progress: progress)
+    }
+
+    /// The board's rig: the chip is checked exactly as `boards probe` checks it (same message, exit 1,
+    /// when it is missing), then the one trainer runs on the real rig (`trainOnBoard`).
+    func openRealBoard(_ name: String) throws -> (BoardDescription, LibgpiodBackend) {
+        let description: BoardDescription
+        do {
+            description = try BoardCatalog.board(named: name, in: boardsDirectory.resolve())
+        } catch let failure as BoardsFailure {
+            throw exitWithFailure(failure.message)
+        }
+        let backend: LibgpiodBackend
+        do {
+            backend = LibgpiodBackend(library: try LibgpiodLibrary.load())
+            _ = try BoardProbe.probe(description, backend: backend)
+        } catch {
+            let chips = (try? LibgpiodLibrary.load()).map { LibgpiodBackend(library: $0).availableChips() }
+            throw exitWithFailure(boardChipFailureMessage(board: description, error: error, chips: chips))
+        }
+        return (description, backend)
+    }
+
+    func trainOnRealBoard(_ board: (BoardDescription, LibgpiodBackend), options: TrainingOptions,
+                          hyperparameters h: Hyperparameters, directory: String, progress: ProgressLine) throws {
+        let (description, backend) = board
+        var rest = BoardTrainingOptions()
+        rest.settleNs = Int64((settle * 1e9).rounded())
+        rest.restTimeoutNs = Int64((settleTimeout * 1e9).rounded())
+        progress.note("edge-ctl: \(resume ? "resuming" : "training") on board \(description.name)'s real \(rig.rawValue) rig, seed \(seed), up to \(maxRealSteps) real steps, learner \(options.learner.rawValue); no evaluation episodes on hardware (the curve is the collected episodes' sensor returns); before each episode the motor is off until the encoders are still for \(settle) s (pendulum hanging); keep a hand on the e-stop; data in \(directory)")
+        if realtime {
+            var request = RealtimeRequest()
+            request.cpu = controlCPU
+            for message in RealtimeStatus.enable(request).messages { progress.note("realtime: " + message) }
+        }
+        let summary: TrainingSummary
+        do {
+            summary = try trainOnBoard(rig: rig, board: description, backend: backend, pwm: SysfsPWMChannels(), rest: rest,
+                                       knownReward: knownReward, options: options, hyperparameters: h, observer: progress)
+        } catch {
+            progress.finish()
+            if case .chip(_, let lineError) = error {
+                throw exitWithFailure(boardChipFailureMessage(board: description, error: lineError,
+                                                              chips: backend.availableChips()))
+            }
+            throw RuntimeError(error.message)
+        }
+        progress.finish()
+        try report(summary, directory: directory, progress: progress)
+    }
+
+    /// Plots, the summary, and the stop-signal error.
+    func report(_ summary: TrainingSummary, directory: String, progress: ProgressLine) throws {
         if summary.recoveredRecords > 0 || summary.droppedTailBytes > 0 {
             progress.note("recovered \(summary.recoveredRecords) transitions from \(directory)/transitions.log" +
                           (summary.droppedTailBytes > 0 ? " (dropped a torn tail of \(summary.droppedTailBytes) bytes)" : ""))

@@ -123,7 +123,58 @@ public func runPolicyOnBoard<Backend: LineBackend, PWMs: PWMChannelOpener, Task:
     }
     let steps = options.stepCount(periodNs: periodNs, episodeSteps: Task.episodeSteps)
     precondition(steps > 0, "a run needs at least one step")
+    return try withoutActuallyEscaping(onStep) { (onStep) throws(BoardRunError) -> BoardRunReport in
+        try openBoardRig(kind: Task.kind, board: board, backend: backend, pwm: pwm, motorSetPoint: options.motorSetPoint,
+                         PolicyOnBoardRig<Task, Obs, Act>(policy: policy, periodNs: periodNs, steps: steps,
+                                                          board: board.name, options: options, onStep: onStep))
+    }
+}
 
+/// A board's rig opened for control: its `PlantIO` on the chip's lines and the hardware PWM, and what
+/// to do with it besides the loop (home the sensors, read the raw encoder counts, switch the PWM off).
+public struct BoardRigIO<IO: PlantIO & EncoderCountReporting> {
+    public let io: IO
+    /// Kernel name of the GPIO chip (e.g. "gpiochip0") and the PWM channel (e.g. "pwmchip0/pwm0").
+    public let chipName: String
+    public let pwmChannel: String
+    /// Declares the rig's present position the task's rest state (see `runPolicyOnBoard`, Homing).
+    let home: () throws(LineError) -> Void
+    /// Raw encoder counts (pendulum and motor: (encoder, 0); cart-pole: (pole, cart)).
+    let counts: () -> (Int64, Int64)
+    let disable: () throws(LineError) -> Void
+    /// Motor rig: the speed to track, rad/s (no effect on the other rigs).
+    let setPoint: (Double) -> Void
+
+    /// Motor off, PWM disabled, lines given back.
+    func shutDown() {
+        try? io.stop()
+        try? disable()
+        io.release()
+    }
+}
+
+/// Something to do with a board's rig once it is open; `openBoardRig` picks the rig's I/O type.
+protocol BoardRigVisitor {
+    associatedtype Result
+    func visit<IO: PlantIO & EncoderCountReporting>(_ rig: BoardRigIO<IO>) throws(BoardRunError) -> Result
+}
+
+/// Opens `board`'s wiring of the `kind` rig (the steps of `runPolicyOnBoard`: board file checks, chip
+/// by label, the header lines checked as `boards probe` does, the PWM pin's hardware channel, the
+/// rig's `PlantIO`) and hands it to `visitor`; whatever happens, the outputs end in their safe state
+/// (duty 0, PWM disabled, lines released) and the chip is closed.
+func openBoardRig<Backend: LineBackend, PWMs: PWMChannelOpener, Visitor: BoardRigVisitor>(
+    kind: RigKind, board: BoardDescription, backend: Backend, pwm: PWMs, motorSetPoint: Double?, _ visitor: Visitor
+) throws(BoardRunError) -> Visitor.Result {
+    guard let wiring = board.rig(kind), let pwmPin = wiring.pin(for: .pwm) else {
+        throw .setup("board \(board.name) does not wire the \(kind.rawValue) rig: add a [rig \(kind.rawValue)] section to its board file (see edge-ctl boards show sim)")
+    }
+    guard let hardware = board.pwm, let channel = hardware.channel(forPin: pwmPin.pin) else {
+        let channels = board.pwm.map { $0.channels.map { "channel \($0.channel) = pin \($0.pin)" }.joined(separator: ", ") } ?? ""
+        throw .setup("board \(board.name): the \(kind.rawValue) rig's pwm pin \(pwmPin.pin) has no hardware PWM channel"
+                     + (channels.isEmpty ? " (the board file has no [pwm] section)" : " (hardware PWM: \(channels))")
+                     + "; wire the motor driver's PWM input to a hardware PWM pin and change the board file: software PWM is not used for a motor (a stalled loop could leave the pin high, full speed)")
+    }
     let chip: Backend.Chip
     do throws(LineError) {
         chip = try backend.openChip(label: board.chipLabel)
@@ -143,8 +194,7 @@ public func runPolicyOnBoard<Backend: LineBackend, PWMs: PWMChannelOpener, Task:
         throw .line(error)
     }
     let pins = PlantPins(wiring: wiring)
-    let setup = BoardSession(board: board.name, chipName: chip.name, pwmChannel: drive.output.name,
-                             periodNs: periodNs, steps: steps, options: options)
+    let chipName = chip.name, pwmChannel = drive.output.name
     switch kind {
     case .pendulum:
         let io: PendulumIO<Backend.Chip, HardwarePWMDrive<PWMs.Output>>
@@ -152,31 +202,54 @@ public func runPolicyOnBoard<Backend: LineBackend, PWMs: PWMChannelOpener, Task:
             try? drive.disable()
             throw .line(error)
         }
-        return try setup.run(io, policy: policy, task: task, onStep: onStep,
+        let rig = BoardRigIO(io: io, chipName: chipName, pwmChannel: pwmChannel,
                              home: { () throws(LineError) in try io.home(angle: Double.pi) },
                              counts: { (io.encoder.count, 0) },
-                             disable: { () throws(LineError) in try io.motor.pwm.disable() })
+                             disable: { () throws(LineError) in try io.motor.pwm.disable() }, setPoint: { _ in })
+        defer { rig.shutDown() }
+        return try visitor.visit(rig)
     case .motor:
         let io: MotorIO<Backend.Chip, HardwarePWMDrive<PWMs.Output>>
         do throws(LineError) { io = try MotorIO(chip: chip, pwm: drive, pins: pins) } catch {
             try? drive.disable()
             throw .line(error)
         }
-        io.setPoint = options.motorSetPoint ?? 0
-        return try setup.run(io, policy: policy, task: task, onStep: onStep,
+        io.setPoint = motorSetPoint ?? 0
+        let rig = BoardRigIO(io: io, chipName: chipName, pwmChannel: pwmChannel,
                              home: { () throws(LineError) in try io.home() },
                              counts: { (io.encoder.count, 0) },
-                             disable: { () throws(LineError) in try io.motor.pwm.disable() })
+                             disable: { () throws(LineError) in try io.motor.pwm.disable() },
+                             setPoint: { io.setPoint = $0 })
+        defer { rig.shutDown() }
+        return try visitor.visit(rig)
     case .cartpole:
         let io: CartPoleIO<Backend.Chip, HardwarePWMDrive<PWMs.Output>>
         do throws(LineError) { io = try CartPoleIO(chip: chip, pwm: drive, pins: pins) } catch {
             try? drive.disable()
             throw .line(error)
         }
-        return try setup.run(io, policy: policy, task: task, onStep: onStep,
+        let rig = BoardRigIO(io: io, chipName: chipName, pwmChannel: pwmChannel,
                              home: { () throws(LineError) in try io.home(cartPosition: 0, poleAngle: 0) },
                              counts: { (io.pole.count, io.cart.count) },
-                             disable: { () throws(LineError) in try io.motor.pwm.disable() })
+                             disable: { () throws(LineError) in try io.motor.pwm.disable() }, setPoint: { _ in })
+        defer { rig.shutDown() }
+        return try visitor.visit(rig)
+    }
+}
+
+/// `runPolicyOnBoard` once the rig is open.
+struct PolicyOnBoardRig<Task: SimPlant, let Obs: Int, let Act: Int>: BoardRigVisitor {
+    let policy: GaussianPolicy<Obs, Act>
+    let periodNs: Int64
+    let steps: Int
+    let board: String
+    let options: BoardRunOptions
+    let onStep: (BoardStep) -> Bool
+
+    func visit<IO: PlantIO & EncoderCountReporting>(_ rig: BoardRigIO<IO>) throws(BoardRunError) -> BoardRunReport {
+        let setup = BoardSession(board: board, chipName: rig.chipName, pwmChannel: rig.pwmChannel,
+                                 periodNs: periodNs, steps: steps, options: options)
+        return try setup.run(rig.io, policy: policy, task: Task.self, onStep: onStep, home: rig.home, counts: rig.counts)
     }
 }
 
@@ -192,28 +265,15 @@ struct BoardSession {
 
     func run<IO: PlantIO & EncoderCountReporting, Task: SimPlant, let Obs: Int, let Act: Int>(
         _ io: IO, policy: GaussianPolicy<Obs, Act>, task: Task.Type, onStep: (BoardStep) -> Bool,
-        home: () throws(LineError) -> Void, counts: () -> (Int64, Int64),
-        disable: () throws(LineError) -> Void
+        home: () throws(LineError) -> Void, counts: () -> (Int64, Int64)
     ) throws(BoardRunError) -> BoardRunReport {
         precondition(IO.observationSize == Obs && IO.actionSize == Act, "policy shapes differ from the rig's I/O")
-        // However the run ends: motor off, PWM disabled, lines given back.
-        defer {
-            try? io.stop()
-            try? disable()
-            io.release()
-        }
         let clock = MonotonicClock()
         try homeAtRest(io, clock: clock, home: home, counts: counts)
 
         let loop = ControlLoop(clock: clock, periodNs: periodNs, stopsOnSignals: options.stopsOnSignals)
         let step = ControlStep(plant: io, limits: Task.safetyLimits(periodNs: periodNs), periodNs: periodNs)
-        let makePolicy = {
-            var rng = RandomSource(seed: 0)
-            return GaussianPolicy<Obs, Act>(
-                observationBounds: Task.observationBounds, actionLow: [Float](repeating: -1, count: Act),
-                actionHigh: [Float](repeating: 1, count: Act), initialLogStd: 0, hiddenGain: 1, outputScale: 1,
-                maxLanes: 0, rng: &rng)
-        }
+        let makePolicy = { () -> GaussianPolicy<Obs, Act> in makeControlPolicy(observationBounds: Task.observationBounds) }
         let mailbox = PolicyMailbox(initial: policy, makeSlot: makePolicy)
         let session = ControlSession(loop: loop, step: step, mailbox: mailbox, makePolicy: makePolicy,
                                      explore: false, seed: options.seed)
@@ -250,16 +310,7 @@ struct BoardSession {
         do throws(LineError) {
             try home()
             guard options.settleNs > 0 else { return }
-            let start = counts()
-            let end = clock.nowNs + options.settleNs
-            var t = clock.nowNs
-            while t < end {
-                t = min(t + sensorPollPeriodNs, end)
-                _ = clock.sleep(untilNs: t)
-                try io.poll()
-                let now = counts()
-                most = max(most, abs(now.0 - start.0), abs(now.1 - start.1))
-            }
+            most = try encoderMovement(io, clock: clock, durationNs: options.settleNs, counts: counts)
             if most <= options.restToleranceCounts { try home() }
         } catch {
             throw .line(error)
@@ -271,13 +322,35 @@ struct BoardSession {
     }
 
     static func notAtRest(_ kind: RigKind, counts: Int64, tolerance: Int64, settleNs: Int64) -> String {
-        let what: String
-        switch kind {
-        case .pendulum: what = "the pendulum must hang still (it is homed at theta = pi, hanging down)"
-        case .motor: what = "the motor must be at rest"
-        case .cartpole: what = "the cart must stand still at mid-rail with the pole hanging still"
-        }
+        let what = restRequirement(kind)
         return "the \(kind.rawValue) encoder moved \(counts) counts (more than \(tolerance)) in the "
             + "\(settleNs / 1_000_000) ms after homing: \(what); let it come to rest and start again"
     }
+}
+
+/// What "at rest" means for homing `kind`'s rig, for the messages that refuse to start.
+func restRequirement(_ kind: RigKind) -> String {
+    switch kind {
+    case .pendulum: return "the pendulum must hang still (it is homed at theta = pi, hanging down)"
+    case .motor: return "the motor must be at rest"
+    case .cartpole: return "the cart must stand still at mid-rail with the pole hanging still"
+    }
+}
+
+/// Watches the encoders for `durationNs` (polling every `sensorPollPeriodNs`, as the loop does) and
+/// returns the largest movement from where they were at the start, in counts, over either encoder.
+func encoderMovement<IO: PlantIO>(_ io: IO, clock: MonotonicClock, durationNs: Int64,
+                                  counts: () -> (Int64, Int64)) throws(LineError) -> Int64 {
+    var most: Int64 = 0
+    let start = counts()
+    let end = clock.nowNs + durationNs
+    var t = clock.nowNs
+    while t < end {
+        t = min(t + sensorPollPeriodNs, end)
+        _ = clock.sleep(untilNs: t)
+        try io.poll()
+        let now = counts()
+        most = max(most, abs(now.0 - start.0), abs(now.1 - start.1))
+    }
+    return most
 }

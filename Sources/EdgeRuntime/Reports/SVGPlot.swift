@@ -126,13 +126,19 @@ public struct SVGPlot {
 
 extension TrainingSummary {
     /// Real steps against the evaluation return (± its spread over episodes) and the imagined return.
+    /// Without evaluation episodes (a board's rig): the collected episodes' returns instead.
     public var learningCurvePlot: SVGPlot {
         var plot = SVGPlot(title: "edge-ctl: \(rig.rawValue), seed \(seed)", xLabel: "real steps",
                            yLabel: "return per episode")
         let x = curve.map { Double($0.realSteps) }
-        plot.series.append(.init(name: "evaluation (true state)", color: "#1f77b4", x: x,
-                                 y: curve.map { Double($0.evaluationMean) },
-                                 spread: curve.map { Double($0.evaluationStd) }))
+        if evaluationEpisodes == 0 {
+            plot.series.append(.init(name: "collected episode (sensor reward, exploring)", color: "#1f77b4", x: x,
+                                     y: curve.map { Double($0.episodeReturn) }))
+        } else {
+            plot.series.append(.init(name: "evaluation (true state)", color: "#1f77b4", x: x,
+                                     y: curve.map { Double($0.evaluationMean) },
+                                     spread: curve.map { Double($0.evaluationStd) }))
+        }
         plot.series.append(.init(name: "imagined (per rollout)", color: "#ff7f0e", x: x,
                                  y: curve.map { Double($0.improvement.imaginedReturn) }))
         return plot

@@ -50,10 +50,7 @@ public final class RigControl<Plant: RigBackedPlant, let Obs: Int, let Act: Int>
     public let step: ControlStep<Plant.IO>
     public let mailbox: PolicyMailbox<Policy>
     public let session: ControlSession<Clock, Plant.IO, Policy>
-    /// The previous step's observation and applied action (the s and a of the transition that the
-    /// current step's observation completes).
-    let previousObservation: UnsafeMutablePointer<Float>
-    let previousAction: UnsafeMutablePointer<Float>
+    let transitions = EpisodeTransitions<Obs, Act>()
 
     /// - Parameters:
     ///   - policy: the policy the loop starts with (copied into the mailbox as version 0).
@@ -71,22 +68,10 @@ public final class RigControl<Plant: RigBackedPlant, let Obs: Int, let Act: Int>
         mailbox = PolicyMailbox(initial: policy, makeSlot: makePolicy)
         session = ControlSession(loop: loop, step: step, mailbox: mailbox, makePolicy: makePolicy,
                                  explore: explore, seed: seed)
-        previousObservation = allocateFloats(Obs)
-        previousAction = allocateFloats(Act)
-    }
-
-    deinit {
-        previousObservation.deallocate()
-        previousAction.deallocate()
     }
 
     /// A control-loop copy of the agent's policy shape and bounds (its parameters are copied in later).
-    static func makePolicy() -> Policy {
-        var rng = RandomSource(seed: 0)
-        return Policy(observationBounds: Plant.observationBounds,
-                      actionLow: [Float](repeating: -1, count: Act), actionHigh: [Float](repeating: 1, count: Act),
-                      initialLogStd: 0, hiddenGain: 1, outputScale: 1, maxLanes: 0, rng: &rng)
-    }
+    static func makePolicy() -> Policy { makeControlPolicy(observationBounds: Plant.observationBounds) }
 
     /// Runs one episode of up to `steps` steps from the start state of `startSeed` (the session's
     /// random generator reseeded with `actionSeed`, so an episode is repeatable on its own: a resumed
@@ -106,13 +91,60 @@ public final class RigControl<Plant: RigBackedPlant, let Obs: Int, let Act: Int>
         session.randomActions = random
         loop.start(firstDeadlineNs: clock.nowNs)
         var outcome = EpisodeOutcome()
+        var trueReturn = 0.0
+        try transitions.run(session, steps: steps, outcome: &outcome,
+                            completed: { trueReturn += plant.rig.lastReward }, transition: transition)
+        outcome.trueReturn = trueReturn
+        return outcome
+    }
+
+    /// Latency, jitter, deadlines, allocations and safety over every step run so far.
+    public var report: ControlLoopReport {
+        ControlLoopReport(loop: loop, allocations: session.stepAllocations, safety: step.safety.report)
+    }
+}
+
+/// A control-loop copy of an agent's policy shape (parameters are copied in later), actions in [-1, 1].
+func makeControlPolicy<let Obs: Int, let Act: Int>(observationBounds: [Float]) -> GaussianPolicy<Obs, Act> {
+    var rng = RandomSource(seed: 0)
+    return GaussianPolicy(observationBounds: observationBounds,
+                          actionLow: [Float](repeating: -1, count: Act), actionHigh: [Float](repeating: 1, count: Act),
+                          initialLogStd: 0, hiddenGain: 1, outputScale: 1, maxLanes: 0, rng: &rng)
+}
+
+/// The transition bookkeeping of one episode through a control session, shared by the simulated rig
+/// (`RigControl`) and a board's real rig (`BoardTrainingPlant`): step k's observation completes the
+/// transition (s_{k-1}, a_{k-1}, s_k), a the action that went out after the safety layer, with the
+/// safety layer's interventions at either step; a completed episode senses once more for the last s'
+/// (a fault latched by then marks it `.sensorFault`). `completed` runs before each transition is
+/// handed over; `transition` returns false to end the episode. No allocation per step.
+final class EpisodeTransitions<let Obs: Int, let Act: Int> {
+    /// The previous step's observation and applied action (the s and a of the transition that the
+    /// current step's observation completes).
+    let previousObservation = allocateFloats(Obs)
+    let previousAction = allocateFloats(Act)
+
+    deinit {
+        previousObservation.deallocate()
+        previousAction.deallocate()
+    }
+
+    func run<Clock: ControlClock, IO: PlantIO & EncoderCountReporting>(
+        _ session: ControlSession<Clock, IO, GaussianPolicy<Obs, Act>>, steps: Int, outcome: inout EpisodeOutcome,
+        completed: () -> Void,
+        transition: (_ obs: UnsafePointer<Float>, _ action: UnsafePointer<Float>, _ next: UnsafePointer<Float>,
+                     _ interventions: SafetyInterventions) -> Bool
+    ) throws(LineError) {
+        let step = session.step
         var previous: ControlStepRecord? = nil
+        var count = 0
         let observation = UnsafePointer(step.observation.baseAddress!)
-        outcome.exit = try session.run(steps: steps, pollEveryNs: sensorPollPeriodNs, finalObservation: true) { record in
-            outcome.steps += 1
+        let previousObservation = self.previousObservation, previousAction = self.previousAction
+        let exit = try session.run(steps: steps, pollEveryNs: sensorPollPeriodNs, finalObservation: true) { record in
+            count += 1
             var goOn = true
             if let previous {
-                outcome.trueReturn += plant.rig.lastReward
+                completed()
                 goOn = transition(previousObservation, previousAction, observation,
                                   previous.interventions.union(record.interventions))
             }
@@ -121,18 +153,14 @@ public final class RigControl<Plant: RigBackedPlant, let Obs: Int, let Act: Int>
             previous = record
             return goOn
         }
-        if outcome.exit == .completed, let previous {
-            outcome.trueReturn += plant.rig.lastReward
+        outcome.steps += count
+        outcome.exit = exit
+        if exit == .completed, let previous {
+            completed()
             // The final observation had no safety verdict of its own; a fault latched by then taints it.
             let final: SafetyInterventions = step.safety.latchedFault != nil ? .sensorFault : []
             _ = transition(previousObservation, previousAction, observation, previous.interventions.union(final))
         }
-        return outcome
-    }
-
-    /// Latency, jitter, deadlines, allocations and safety over every step run so far.
-    public var report: ControlLoopReport {
-        ControlLoopReport(loop: loop, allocations: session.stepAllocations, safety: step.safety.report)
     }
 }
 

@@ -55,6 +55,9 @@ public enum TrainingError: Error {
     case plant(ExternalPlantError)
     case file(FileError)
     case thread(ThreadError)
+    /// A board's real rig cannot go on: it did not come to rest for homing before an episode
+    /// (`BoardTrainingPlant`). One line with the fix.
+    case rig(String)
 
     public var message: String {
         switch self {
@@ -62,6 +65,7 @@ public enum TrainingError: Error {
         case .plant(let e): return e.message
         case .file(let e): return e.message
         case .thread(let e): return e.message
+        case .rig(let text): return text
         }
     }
 }

@@ -1,17 +1,19 @@
 import EdgeCore
 import EdgeIO
 import EdgeLearning
+import FirmwareSim
 
 /// What the trainer needs of a plant: real episodes run with the policy it hands over, and an
 /// evaluation of a policy. One `Trainer` (data directory, checkpoints, learning rounds, lockstep and
 /// asynchronous loops) serves every kind of plant through this: a simulated rig driven through the
-/// real-time control loop (`SimulatedRig`) or a plant in another process (`ExternalPlantSource`).
+/// real-time control loop (`SimulatedRig`), a board's real rig (`BoardTrainingPlant`) or a plant in
+/// another process (`ExternalPlantSource`).
 public protocol TrainingPlant: AnyObject {
     associatedtype Policy: ControlPolicy
     /// Identifies the dataset records and checkpoints of this plant (layout, kind and sizes), so a
     /// data directory is never read as another plant's.
     var schema: UInt32 { get }
-    /// The rig, when the plant is one of the simulated rigs (nil for an external plant).
+    /// The rig, when the plant is one of the rigs, simulated or a board's (nil for an external plant).
     var rig: RigKind? { get }
     /// Per observation dimension, the scale that maps observations to about [-1, 1].
     var observationBounds: [Float] { get }
