@@ -95,19 +95,33 @@ struct FastMathTests {
         #expect(r[5].isNaN)
     }
 
-    @Test("fastTanh has absolute error at most 2e-7 and relative error at most 3e-7 on [-20, 20], near 0 and at the branch switch")
+    @Test("fastTanh has absolute and relative error at most 3.5e-7 on [-20, 20], near 0 and at the clamp")
     func tanhErrors() {
         // Dense uniform grid, a logarithmic grid down to 1e-38 (relative error near 0), every Float
-        // in [0.62, 0.63] (the switch from the polynomial to the exp form at 0.625, both signs) and
-        // random inputs.
-        let switchRegion = everyFloat(0.62, 0.63)
-        let xs = grid(-20, 20, step: 1e-4) + logGridAroundZero() + switchRegion + switchRegion.map { -$0 }
+        // in [8.99, 9.01] (the clamp at 9, both signs), every Float in [0.62, 0.63] and [2.5, 2.51]
+        // (kept from the exp form's branch switch; mid-range values) and random inputs.
+        let clampRegion = everyFloat(8.99, 9.01), mid = everyFloat(0.62, 0.63) + everyFloat(2.5, 2.51)
+        let xs = grid(-20, 20, step: 1e-4) + logGridAroundZero() + clampRegion + clampRegion.map { -$0 }
+            + mid + mid.map { -$0 }
             + randomFloats(1 << 20, -20, 20, seed: 12) + randomFloats(1 << 18, -1, 1, seed: 13)
+            + randomFloats(1 << 20, -9, 9, seed: 15)
         let e = measure(fastTanh, tanh, xs)
         report("fastTanh on [-20, 20]", e)
         #expect(e.nonFinite == 0)
         #expect(e.absolute <= FastMathBound.tanhAbsolute, "fastTanh absolute error \(e.absolute) at \(e.absoluteAt)")
         #expect(e.relative <= FastMathBound.tanhRelative, "fastTanh relative error \(e.relative) at \(e.relativeAt)")
+    }
+
+    @Test("fastTanh never decreases by more than its rounding noise on a dense grid of [0, 10]")
+    func tanhMonotonic() {
+        // The fit itself is monotonic; rounding (five half-ulp roundings) can step down by a few ulps
+        // near saturation (4 ulps = 4.8e-7 at 8.25), never by more than twice the error bound.
+        let ys = evaluate(fastTanh, grid(0, 10, step: 1e-5))
+        var worst: Float = 0
+        for (a, b) in zip(ys, ys.dropFirst()) { worst = max(worst, a - b) }
+        logMeasurement("fastTanh largest step down on [0, 10]: \(worst)")
+        #expect(Double(worst) <= 2 * FastMathBound.tanhAbsolute)
+        #expect(ys.allSatisfy { $0 <= 1 }, "never above 1")
     }
 
     @Test("fastTanh is odd, saturates to exactly ±1 and keeps NaN")
@@ -117,6 +131,10 @@ struct FastMathTests {
         #expect(zip(pos, neg).allSatisfy { $0 == -$1 }, "fastTanh(-x) == -fastTanh(x)")
         let r = fastTanh(Vec(0, 30, -30, .infinity, -.infinity, .nan, 1e-30, 0x1p-140))
         #expect(r[0] == 0 && r[1] == 1 && r[2] == -1 && r[3] == 1 && r[4] == -1)
+        let c = fastTanh(Vec(9, -9, 9.01, -9.01, 8.99, Float(9).nextUp, 1e30, -Float.greatestFiniteMagnitude))
+        #expect(c[0] == 1 && c[1] == -1 && c[2] == 1 && c[3] == -1 && c[5] == 1 && c[6] == 1 && c[7] == -1,
+                "exactly ±1 from the clamp at 9 on")
+        #expect(c[4] <= 1, "never above 1 below the clamp either")
         #expect(r[5].isNaN)
         #expect(r[6] == 1e-30 && r[7] == 0x1p-140, "tanh(x) rounds to x for tiny and subnormal x")
     }
