@@ -43,12 +43,30 @@ public struct Dense<let In: Int, let Out: Int> {
 
     /// z[0..<outPad] = Wᵀ x + b for one sample x[0..<In]. Allocates nothing. O(In · outPad).
     ///
-    /// Four output vectors at a time with even and odd inputs in separate accumulators (8 independent
-    /// fused multiply-add chains); leftover vectors use four chains over the inputs.
+    /// Eight output vectors at a time (one broadcast of x[i] feeds eight independent fused multiply-add
+    /// chains: 9 loads per 8 FMAs, and 8 chains cover the FMA latency × throughput of an AVX2 core or
+    /// of a Cortex-A7x); then four at a time with even and odd inputs in separate accumulators (8
+    /// chains); a last single vector (Out ≤ 8, e.g. a 64→1 output layer) uses eight chains over the
+    /// inputs, each a broadcast times one row (16 dependent FMAs with four chains measured 32.5 ns for
+    /// 64→1, eight chains 25 ns).
     @inlinable
     public func forward(_ x: UnsafePointer<Float>, _ z: UnsafeMutablePointer<Float>) {
         let op = Self.outPad
         var c = 0
+        while c + 8 * vecWidth <= op {
+            var a0 = loadVec(b, c), a1 = loadVec(b, c + 8), a2 = loadVec(b, c + 16), a3 = loadVec(b, c + 24)
+            var a4 = loadVec(b, c + 32), a5 = loadVec(b, c + 40), a6 = loadVec(b, c + 48), a7 = loadVec(b, c + 56)
+            for i in 0..<In {
+                let xi = Vec(repeating: x[i]), r = w + i * op + c
+                a0 = madd(xi, loadVec(r, 0), a0); a1 = madd(xi, loadVec(r, 8), a1)
+                a2 = madd(xi, loadVec(r, 16), a2); a3 = madd(xi, loadVec(r, 24), a3)
+                a4 = madd(xi, loadVec(r, 32), a4); a5 = madd(xi, loadVec(r, 40), a5)
+                a6 = madd(xi, loadVec(r, 48), a6); a7 = madd(xi, loadVec(r, 56), a7)
+            }
+            storeVec(a0, z, c); storeVec(a1, z, c + 8); storeVec(a2, z, c + 16); storeVec(a3, z, c + 24)
+            storeVec(a4, z, c + 32); storeVec(a5, z, c + 40); storeVec(a6, z, c + 48); storeVec(a7, z, c + 56)
+            c += 8 * vecWidth
+        }
         while c + 4 * vecWidth <= op {
             var a0 = loadVec(b, c), a1 = loadVec(b, c + 8), a2 = loadVec(b, c + 16), a3 = loadVec(b, c + 24)
             var e0 = Vec(repeating: 0), e1 = e0, e2 = e0, e3 = e0
@@ -72,21 +90,25 @@ public struct Dense<let In: Int, let Out: Int> {
             c += 4 * vecWidth
         }
         while c < op {
-            var a0 = loadVec(b, c), a1 = Vec(repeating: 0), a2 = a1, a3 = a1
+            var a0 = loadVec(b, c), a1 = Vec(repeating: 0), a2 = a1, a3 = a1, a4 = a1, a5 = a1, a6 = a1, a7 = a1
             var i = 0
-            while i + 3 < In {
+            while i + 7 < In {
                 let r = w + i * op + c
                 a0 = madd(Vec(repeating: x[i]), loadVec(r, 0), a0)
                 a1 = madd(Vec(repeating: x[i + 1]), loadVec(r, op), a1)
                 a2 = madd(Vec(repeating: x[i + 2]), loadVec(r, 2 * op), a2)
                 a3 = madd(Vec(repeating: x[i + 3]), loadVec(r, 3 * op), a3)
-                i += 4
+                a4 = madd(Vec(repeating: x[i + 4]), loadVec(r, 4 * op), a4)
+                a5 = madd(Vec(repeating: x[i + 5]), loadVec(r, 5 * op), a5)
+                a6 = madd(Vec(repeating: x[i + 6]), loadVec(r, 6 * op), a6)
+                a7 = madd(Vec(repeating: x[i + 7]), loadVec(r, 7 * op), a7)
+                i += 8
             }
             while i < In {
                 a0 = madd(Vec(repeating: x[i]), loadVec(w + i * op + c, 0), a0)
                 i += 1
             }
-            storeVec((a0 + a1) + (a2 + a3), z, c)
+            storeVec(((a0 + a1) + (a2 + a3)) + ((a4 + a5) + (a6 + a7)), z, c)
             c += vecWidth
         }
     }
