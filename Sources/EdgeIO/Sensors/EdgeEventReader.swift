@@ -7,7 +7,10 @@
 /// One `read` takes everything pending: the buffer holds at least the kernel's whole queue.
 ///
 /// Mutable state is `@exclusivity(unchecked)`: an instance belongs to one thread, and on the host the
-/// dynamic exclusivity checks otherwise took three quarters of a simulated control step.
+/// dynamic exclusivity checks otherwise took three quarters of a simulated control step. Per-line state
+/// and the request's offsets live in memory allocated once (no array uniqueness checks, no `offsets`
+/// array fetched through the protocol per event: this class is generic and not specialized for the
+/// chip, so every such call is a witness call plus a retain and release).
 public final class EdgeEventReader<Request: LineRequest> {
     public let request: Request
     /// A line delivering this many events in one poll had a full queue (16 in the kernel).
@@ -22,8 +25,12 @@ public final class EdgeEventReader<Request: LineRequest> {
     @exclusivity(unchecked) public private(set) var maxLatenessNs: Int64 = 0
 
     @usableFromInline let buffer: UnsafeMutableBufferPointer<EdgeEvent>
-    @exclusivity(unchecked) @usableFromInline var lastSequence: [UInt64]
-    @exclusivity(unchecked) @usableFromInline var eventsThisRead: [Int]
+    /// The request's offsets (fixed for its lifetime), its line count, and per line: the last v2
+    /// sequence number and the events of the current read.
+    @usableFromInline let offsets: UnsafeMutablePointer<UInt32>
+    @usableFromInline let lineCount: Int
+    @usableFromInline let lastSequence: UnsafeMutablePointer<UInt64>
+    @usableFromInline let eventsThisRead: UnsafeMutablePointer<Int>
     @exclusivity(unchecked) @usableFromInline var previousPollNs = Int64.min
 
     /// `eventBufferSize` is what the request was made with (0: the kernel default of 16 per line).
@@ -32,23 +39,31 @@ public final class EdgeEventReader<Request: LineRequest> {
         self.request = request
         self.queueCapacityPerLine = queueCapacityPerLine
         self.lateToleranceNs = lateToleranceNs
-        let lines = request.offsets.count
+        let requestOffsets = request.offsets
+        let lines = requestOffsets.count
         let capacity = max(64, queueCapacityPerLine * lines, eventBufferSize)
         buffer = .allocate(capacity: capacity)
-        lastSequence = [UInt64](repeating: 0, count: lines)
-        eventsThisRead = [Int](repeating: 0, count: lines)
+        lineCount = lines
+        offsets = .allocate(capacity: max(lines, 1))
+        offsets.initialize(repeating: 0, count: max(lines, 1))
+        for (k, o) in requestOffsets.enumerated() { offsets[k] = o }
+        lastSequence = .allocate(capacity: max(lines, 1))
+        lastSequence.initialize(repeating: 0, count: max(lines, 1))
+        eventsThisRead = .allocate(capacity: max(lines, 1))
+        eventsThisRead.initialize(repeating: 0, count: max(lines, 1))
     }
 
-    deinit { buffer.deallocate() }
+    deinit {
+        buffer.deallocate()
+        offsets.deallocate()
+        lastSequence.deallocate()
+        eventsThisRead.deallocate()
+    }
 
-    /// Index of `offset` in the request (the sensors' line numbering).
+    /// Index of `offset` in the request (the sensors' line numbering); 0 if it is not one of them.
     @inlinable
     public func lineIndex(_ offset: UInt32) -> Int {
-        var index = 0
-        for o in request.offsets {
-            if o == offset { return index }
-            index += 1
-        }
+        for k in 0..<lineCount where offsets[k] == offset { return k }
         return 0
     }
 
@@ -56,7 +71,11 @@ public final class EdgeEventReader<Request: LineRequest> {
     /// the counters. `nowNs` is the poll time; the returned view is valid until the next call.
     public func read(nowNs: Int64) throws(LineError) -> UnsafeMutableBufferPointer<EdgeEvent> {
         let n = try request.readEvents(into: buffer)
-        for i in 0..<eventsThisRead.count { eventsThisRead[i] = 0 }
+        if n == 0 {
+            previousPollNs = nowNs
+            return UnsafeMutableBufferPointer(rebasing: buffer[0..<0])
+        }
+        eventsThisRead.update(repeating: 0, count: lineCount)
         // Insertion sort: each line's events are already in order, so this is a cheap merge.
         var i = 1
         while i < n {
@@ -84,7 +103,7 @@ public final class EdgeEventReader<Request: LineRequest> {
                 maxLatenessNs = max(maxLatenessNs, previousPollNs - event.timestampNs)
             }
         }
-        for count in eventsThisRead where count >= queueCapacityPerLine { fullQueueReads += 1 }
+        for k in 0..<lineCount where eventsThisRead[k] >= queueCapacityPerLine { fullQueueReads += 1 }
         previousPollNs = nowNs
         return UnsafeMutableBufferPointer(rebasing: buffer[0..<n])
     }
@@ -96,7 +115,7 @@ public final class EdgeEventReader<Request: LineRequest> {
         fullQueueReads = 0
         lateEvents = 0
         maxLatenessNs = 0
-        for i in 0..<lastSequence.count { lastSequence[i] = 0 }
+        lastSequence.update(repeating: 0, count: lineCount)
         previousPollNs = nowNs
     }
 }

@@ -79,7 +79,13 @@ public final class QuadratureDecoder<Chip: LineChip> {
     public let offsetB: UInt32
 
     /// Position in counts (x4): +1 per edge in the A-leads-B direction.
-    @exclusivity(unchecked) public private(set) var count: Int64 = 0
+    ///
+    /// A computed property over `countValue`, deliberately not `@inlinable`: a stored `public var`
+    /// read directly from another module (the safety layer's stuck check, every control step) got a
+    /// dynamic exclusivity check (`swift_beginAccess`, about 80 instructions) despite
+    /// `@exclusivity(unchecked)`, which only applies inside this module.
+    public var count: Int64 { countValue }
+    @exclusivity(unchecked) @usableFromInline var countValue: Int64 = 0
     @exclusivity(unchecked) public private(set) var faults = QuadratureFaults()
 
     @usableFromInline let reader: EdgeEventReader<Chip.Request>
@@ -141,7 +147,7 @@ public final class QuadratureDecoder<Chip: LineChip> {
         let expectedPhase = Int64(quadraturePhase(state))
         var phaseError = (expectedPhase - count) % 4
         if phaseError < 0 { phaseError += 4 }
-        self.count = count + (phaseError == 3 ? -1 : phaseError)
+        countValue = count + (phaseError == 3 ? -1 : phaseError)
         faults = QuadratureFaults()
         checkPending = false
         lastEventNs = Int64.min
@@ -240,7 +246,7 @@ public final class QuadratureDecoder<Chip: LineChip> {
             faults.illegalTransitions += 1
             delta = -lastDelta
         }
-        count += delta
+        countValue += delta
         lastEventNs = event.timestampNs
         lastEventLine = line
         lastDelta = delta
@@ -257,7 +263,7 @@ public final class QuadratureDecoder<Chip: LineChip> {
             faults.illegalTransitions += 1
         } else {
             faults.levelMismatches += 1
-            count += quadratureStep(from: state, to: checkState)
+            countValue += quadratureStep(from: state, to: checkState)
         }
         state = checkState
     }
@@ -265,7 +271,7 @@ public final class QuadratureDecoder<Chip: LineChip> {
     @usableFromInline
     func recordHistory(timeNs: Int64) {
         historyTimes[historyNext] = timeNs
-        historyCounts[historyNext] = count
+        historyCounts[historyNext] = countValue
         historyNext = (historyNext + 1) % historyCapacity
         historyCount = min(historyCount + 1, historyCapacity)
     }
