@@ -111,16 +111,6 @@ public func runPolicyOnBoard<Backend: LineBackend, PWMs: PWMChannelOpener, Task:
     backend: Backend, pwm: PWMs, options: BoardRunOptions, onStep: (BoardStep) -> Bool = { _ in true }
 ) throws(BoardRunError) -> BoardRunReport {
     precondition(Task.observationSize == Obs && Task.actionSize == Act, "policy shapes differ from the task's")
-    let kind = Task.kind
-    guard let wiring = board.rig(kind), let pwmPin = wiring.pin(for: .pwm) else {
-        throw .setup("board \(board.name) does not wire the \(kind.rawValue) rig: add a [rig \(kind.rawValue)] section to its board file (see edge-ctl boards show sim)")
-    }
-    guard let hardware = board.pwm, let channel = hardware.channel(forPin: pwmPin.pin) else {
-        let channels = board.pwm.map { $0.channels.map { "channel \($0.channel) = pin \($0.pin)" }.joined(separator: ", ") } ?? ""
-        throw .setup("board \(board.name): the \(kind.rawValue) rig's pwm pin \(pwmPin.pin) has no hardware PWM channel"
-                     + (channels.isEmpty ? " (the board file has no [pwm] section)" : " (hardware PWM: \(channels))")
-                     + "; wire the motor driver's PWM input to a hardware PWM pin and change the board file: software PWM is not used for a motor (a stalled loop could leave the pin high, full speed)")
-    }
     let steps = options.stepCount(periodNs: periodNs, episodeSteps: Task.episodeSteps)
     precondition(steps > 0, "a run needs at least one step")
     return try withoutActuallyEscaping(onStep) { (onStep) throws(BoardRunError) -> BoardRunReport in
