@@ -14,7 +14,7 @@ import EdgeRuntime
 /// Restores a checkpoint into a real agent of the rig's shapes (made once per process).
 struct RestoreVisitor: SimTrainerVisitor {
     func visit<Plant: RigBackedPlant, let Obs: Int, let Act: Int, let ObsAct: Int, let Obs2: Int, Reward: RewardFunction>(
-        _ trainer: Trainer<Plant, Obs, Act, ObsAct, Obs2, Reward>) throws(TrainingError) -> (CheckpointReader) -> String? {
+        _ trainer: SimTrainer<Plant, Obs, Act, ObsAct, Obs2, Reward>) throws(TrainingError) -> (CheckpointReader) -> String? {
         return { reader in
             do throws(FileError) {
                 try trainer.agent.restore(from: reader)
