@@ -78,7 +78,12 @@ extension Trainer {
                                                                      buffer: agent.buffer, maxLanes: paddedToLanes(split.rollouts))
             let pathwise = PathwisePolicyOptimizer<LearnedModelSnapshot<Obs, Act, ObsAct, Obs2>, Obs, Act>(
                 world: world, observationBounds: bounds, actionLow: low, actionHigh: high, hyperparameters: split)
-            improvement = { rng in agent.improvePathwise(pathwise, rewardModel: rewardModel, steps: steps, rng: &rng) }
+            improvement = { rng in
+                agent.improve(refreshing: pathwise.gradient.world, rewardModel: rewardModel, rng: &rng) { rng in
+                    pathwise.improve(policy: agent.policy, starts: StartStateSampler(buffer: agent.buffer), steps: steps,
+                                     rng: &rng).meanReturn
+                }
+            }
         } else {
             let settings = HybridSettings(matching: h, horizon: budget.hybridHorizon,
                                           stepsPerIteration: budget.stepsPerIteration)
@@ -87,7 +92,12 @@ extension Trainer {
             let hybrid = HybridPolicyOptimizer<LearnedModelSnapshot<Obs, Act, ObsAct, Obs2>, Obs, Act>(
                 world: world, observationBounds: bounds, actionLow: low, actionHigh: high, hyperparameters: h,
                 settings: settings, rng: &rng)
-            improvement = { rng in agent.improveHybrid(hybrid, rewardModel: rewardModel, steps: steps, rng: &rng) }
+            improvement = { rng in
+                agent.improve(refreshing: hybrid.gradient.world, rewardModel: rewardModel, rng: &rng) { rng in
+                    hybrid.improve(policy: agent.policy, starts: StartStateSampler(buffer: agent.buffer), steps: steps,
+                                   rng: &rng).meanBootstrappedReturn
+                }
+            }
         }
     }
 }
@@ -190,38 +200,17 @@ struct ModelFreeTrainingRun<Observer: TrainingObserver>: SimTrainerVisitor {
 }
 
 extension Agent {
-    /// `improve` with the pathwise optimizer in place of PPO: refit the models, refresh the optimizer's
-    /// snapshot of them, then `steps` pathwise steps on the policy.
-    func improvePathwise(_ optimizer: PathwisePolicyOptimizer<LearnedModelSnapshot<Obs, Act, ObsAct, Obs2>, Obs, Act>,
-                         rewardModel: RewardModel<Obs, Act, ObsAct>, steps: Int,
-                         rng: inout RandomSource) -> ImprovementReport {
+    /// `improve` with a gradient optimizer in place of PPO: refit the models, refresh the optimizer's
+    /// snapshot of them (`world`), then `optimize` the policy; it returns the mean imagined return it saw.
+    func improve(refreshing world: LearnedModelSnapshot<Obs, Act, ObsAct, Obs2>, rewardModel: RewardModel<Obs, Act, ObsAct>,
+                 rng: inout RandomSource, optimize: (inout RandomSource) -> Double) -> ImprovementReport {
         var report = ImprovementReport()
         let t0 = edge_monotonic_ns()
         report.dynamicsFit = dynamics.fit(buffer: buffer, rng: &rng)
         report.rewardFit = rewardModel.fit(buffer: buffer, rng: &rng)
-        optimizer.gradient.world.refresh(dynamics: dynamics, reward: rewardModel, buffer: buffer)
+        world.refresh(dynamics: dynamics, reward: rewardModel, buffer: buffer)
         let t1 = edge_monotonic_ns()
-        let result = optimizer.improve(policy: policy, starts: StartStateSampler(buffer: buffer),
-                                       steps: steps, rng: &rng)
-        report.imaginedReturn = Float(result.meanReturn)
-        report.fitSeconds = Double(t1 - t0) * 1e-9
-        report.imaginationSeconds = Double(edge_monotonic_ns() - t1) * 1e-9
-        return report
-    }
-
-    /// `improvePathwise` with the value-bootstrapped hybrid optimizer.
-    func improveHybrid(_ optimizer: HybridPolicyOptimizer<LearnedModelSnapshot<Obs, Act, ObsAct, Obs2>, Obs, Act>,
-                       rewardModel: RewardModel<Obs, Act, ObsAct>, steps: Int,
-                       rng: inout RandomSource) -> ImprovementReport {
-        var report = ImprovementReport()
-        let t0 = edge_monotonic_ns()
-        report.dynamicsFit = dynamics.fit(buffer: buffer, rng: &rng)
-        report.rewardFit = rewardModel.fit(buffer: buffer, rng: &rng)
-        optimizer.gradient.world.refresh(dynamics: dynamics, reward: rewardModel, buffer: buffer)
-        let t1 = edge_monotonic_ns()
-        let result = optimizer.improve(policy: policy, starts: StartStateSampler(buffer: buffer),
-                                       steps: steps, rng: &rng)
-        report.imaginedReturn = Float(result.meanBootstrappedReturn)
+        report.imaginedReturn = Float(optimize(&rng))
         report.fitSeconds = Double(t1 - t0) * 1e-9
         report.imaginationSeconds = Double(edge_monotonic_ns() - t1) * 1e-9
         return report
