@@ -34,6 +34,17 @@ let swift6: [SwiftSetting] = [.swiftLanguageMode(.v6)]
 // (which SwiftPM debug builds reject), measured about 6x slower than release (400 steps: 11.9 s vs 2 s).
 let optimizedInDebug: [SwiftSetting] = [.unsafeFlags(["-O"], .when(configuration: .debug))]
 let settings = swift6 + tuning + optimizedInDebug
+// The modules a control step goes through (EdgeIO, FirmwareSim, EdgeRuntime), in release builds:
+//  - aggressive cross-module optimization, so their generic code (decoders, H-bridge, PWM over a chip
+//    type) is specialized for the concrete chip and PWM types where it is used, not run through
+//    witness tables and runtime metadata;
+//  - no dynamic exclusivity checks (swift_beginAccess on every class property mutation).
+// control_step measured 441 -> 345 ns with the first and -> 321 ns with both (bench, p50, same run).
+// Debug builds keep the checks, and EDGE_CHECKED=1 keeps them in release (scripts/sanitize.sh sets it,
+// so the sanitizer runs in CI still trap an exclusivity violation).
+let hotPath: [SwiftSetting] = [.unsafeFlags(
+    ["-cross-module-optimization"] + (environment["EDGE_CHECKED"] == "1" ? [] : ["-enforce-exclusivity=unchecked"]),
+    .when(configuration: .release))]
 
 let package = Package(
     name: "edge-ctl",
@@ -59,12 +70,12 @@ let package = Package(
                                  .linkedLibrary("pthread", .when(platforms: [.linux]))]),
         .target(name: "EdgeCore", dependencies: ["CEdgeSys"], swiftSettings: settings),
         .target(name: "EdgeLearning", dependencies: ["EdgeCore", "CEdgeSys"], swiftSettings: settings),
-        .target(name: "EdgeIO", dependencies: ["CEdgeSys", "EdgeCore"], swiftSettings: settings),
+        .target(name: "EdgeIO", dependencies: ["CEdgeSys", "EdgeCore"], swiftSettings: settings + hotPath),
         .target(name: "FirmwareSim", dependencies: ["EdgeIO", "EdgeCore", "CEdgeSys"], path: "firmware-sim",
-                swiftSettings: settings),
+                swiftSettings: settings + hotPath),
         .target(name: "EdgeRuntime",
                 dependencies: ["EdgeCore", "EdgeLearning", "EdgeIO", "FirmwareSim", "CEdgeSys"],
-                swiftSettings: settings),
+                swiftSettings: settings + hotPath),
         .executableTarget(name: "EdgeCoreCheck", dependencies: ["EdgeCore"], swiftSettings: settings),
         .executableTarget(name: "EdgeCtlBoard",
                           dependencies: ["EdgeRuntime", "EdgeIO", "EdgeLearning", "EdgeCore", "FirmwareSim", "CEdgeSys"],

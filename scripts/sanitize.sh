@@ -34,6 +34,8 @@ done
 extra=("$@")
 
 export SWIFT_BACKTRACE=enable=no
+# Keep the dynamic exclusivity checks the release build drops from the hot-path modules (Package.swift).
+export EDGE_CHECKED=1
 export ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=0:halt_on_error=1:abort_on_error=1:strict_string_checks=1:detect_stack_use_after_return=0}
 export TSAN_OPTIONS=${TSAN_OPTIONS:-halt_on_error=0:exitcode=66:second_deadlock_stack=1}
 

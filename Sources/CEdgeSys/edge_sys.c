@@ -1,6 +1,7 @@
 #define _GNU_SOURCE
 #include "CEdgeSys.h"
 #include <errno.h>
+#include <math.h>
 #include <stdio.h>
 #include <time.h>
 #include <unistd.h>
@@ -32,6 +33,14 @@ int edge_sleep_until_ns(int64_t deadline_ns) {
     int rc;
     while ((rc = clock_nanosleep(CLOCK_MONOTONIC, TIMER_ABSTIME, &ts, NULL)) == EINTR) {}
     return rc;
+#endif
+}
+
+void edge_sincos(double x, double *sine, double *cosine) {
+#if defined(__APPLE__)
+    __sincos(x, sine, cosine);
+#else
+    sincos(x, sine, cosine);
 #endif
 }
 

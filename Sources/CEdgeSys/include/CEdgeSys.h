@@ -30,6 +30,10 @@ int64_t edge_monotonic_ns(void);
 /// retrying on EINTR. Returns 0 or an errno value.
 int edge_sleep_until_ns(int64_t deadline_ns);
 
+/// sin and cos of `x` in one libm call (sincos shares the argument reduction; same values as sin and cos).
+/// The pendulum's observation needs both every control step.
+void edge_sincos(double x, double *sine, double *cosine);
+
 /// Writes `length` bytes to file descriptor 1 or 2 without buffering (no Foundation on the board).
 void edge_write_fd(int fd, const char *bytes, size_t length);
 

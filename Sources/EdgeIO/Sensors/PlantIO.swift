@@ -170,9 +170,10 @@ public final class PendulumIO<Chip: LineChip, PWM: DutyCycleOutput>: ShaftEncode
     }
 
     public func observe(into observation: UnsafeMutableBufferPointer<Float>) {
-        let angle = encoder.position
-        observation[0] = Float(cos(angle))
-        observation[1] = Float(sin(angle))
+        var sine = 0.0, cosine = 0.0
+        edge_sincos(encoder.position, &sine, &cosine)
+        observation[0] = Float(cosine)
+        observation[1] = Float(sine)
         observation[2] = Float(encoder.velocity(nowNs: chip.nowNs()))
     }
 
@@ -273,12 +274,13 @@ public final class CartPoleIO<Chip: LineChip, PWM: DutyCycleOutput>: PlantIO {
 
     public func observe(into observation: UnsafeMutableBufferPointer<Float>) {
         let now = chip.nowNs()
-        let angle = pole.position
+        var sine = 0.0, cosine = 0.0
+        edge_sincos(pole.position, &sine, &cosine)
         observation[0] = Float(cart.position)
         observation[1] = Float(cart.velocity(nowNs: now))
         observation[2] = Float(pole.velocity(nowNs: now))
-        observation[3] = Float(sin(angle))
-        observation[4] = Float(cos(angle))
+        observation[3] = Float(sine)
+        observation[4] = Float(cosine)
     }
 
     public func act(_ action: UnsafeBufferPointer<Float>) throws(LineError) {

@@ -101,8 +101,10 @@ public final class QuadratureDecoder<Chip: LineChip> {
     @exclusivity(unchecked) @usableFromInline var lastLineEventNs: (Int64, Int64) = (Int64.min, Int64.min)
     @exclusivity(unchecked) @usableFromInline var runLine = -1
     @exclusivity(unchecked) @usableFromInline var runLength = 0
-    /// Recent counted edges (time, count after the edge), for the velocity estimate.
-    @usableFromInline let historyCapacity = 64
+    /// Recent counted edges (time, count after the edge), for the velocity estimate. A power of two:
+    /// ring indices wrap with a mask (the velocity estimate walks the ring every control step).
+    @usableFromInline static var historyCapacity: Int { 64 }
+    @inlinable static func ringIndex(_ i: Int) -> Int { i & (historyCapacity - 1) }
     @usableFromInline let historyTimes: UnsafeMutablePointer<Int64>
     @usableFromInline let historyCounts: UnsafeMutablePointer<Int64>
     @exclusivity(unchecked) @usableFromInline var historyNext = 0
@@ -120,8 +122,8 @@ public final class QuadratureDecoder<Chip: LineChip> {
                                          eventBufferSize: settings.eventBufferSize)
         reader = EdgeEventReader(request: request, eventBufferSize: settings.eventBufferSize,
                                  lateToleranceNs: settings.lateToleranceNs)
-        historyTimes = .allocate(capacity: historyCapacity)
-        historyCounts = .allocate(capacity: historyCapacity)
+        historyTimes = .allocate(capacity: Self.historyCapacity)
+        historyCounts = .allocate(capacity: Self.historyCapacity)
         do {
             try reset(count: 0)
         } catch {
@@ -187,14 +189,14 @@ public final class QuadratureDecoder<Chip: LineChip> {
     /// over the last edge interval, lowered to 1 / (time since the last edge) as that grows.
     public func velocity(nowNs: Int64) -> Double {
         guard historyCount > 0 else { return 0 }
-        let newest = (historyNext + historyCapacity - 1) % historyCapacity
+        let newest = Self.ringIndex(historyNext - 1)
         let newestNs = historyTimes[newest]
         let newestCount = historyCounts[newest]
         if nowNs - newestNs > settings.stopTimeoutNs { return 0 }
         var oldest = newest
         var k = 1
         while k < historyCount {
-            let index = (newest + historyCapacity - k) % historyCapacity
+            let index = Self.ringIndex(newest - k)
             if historyTimes[index] < nowNs - settings.velocityWindowNs { break }
             oldest = index
             k += 1
@@ -204,7 +206,7 @@ public final class QuadratureDecoder<Chip: LineChip> {
             if span > 0 { return Double(newestCount - historyCounts[oldest]) * 1e9 / Double(span) / settings.countsPerUnit }
         }
         guard historyCount >= 2 else { return 0 }
-        let previous = (newest + historyCapacity - 1) % historyCapacity
+        let previous = Self.ringIndex(newest - 1)
         let counts = newestCount - historyCounts[previous]
         let interval = newestNs - historyTimes[previous]
         guard counts == 1 || counts == -1, interval > 0 else { return 0 }
@@ -272,8 +274,8 @@ public final class QuadratureDecoder<Chip: LineChip> {
     func recordHistory(timeNs: Int64) {
         historyTimes[historyNext] = timeNs
         historyCounts[historyNext] = countValue
-        historyNext = (historyNext + 1) % historyCapacity
-        historyCount = min(historyCount + 1, historyCapacity)
+        historyNext = Self.ringIndex(historyNext + 1)
+        historyCount = min(historyCount + 1, Self.historyCapacity)
     }
 }
 
