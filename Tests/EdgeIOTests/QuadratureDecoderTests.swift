@@ -107,6 +107,69 @@ struct QuadratureDecoderTests {
         #expect(count == 97)
     }
 
+    /// The velocity estimate by its definition, over the last 64 recorded (time, count) edges: counts
+    /// over the edges of the window, else one count over the last edge interval (bounded by the time
+    /// since that edge), 0 after the stop timeout.
+    static func referenceVelocity(_ history: [(timeNs: Int64, count: Int64)], nowNs: Int64,
+                                  settings: QuadratureSettings) -> Double {
+        let kept = Array(history.suffix(64))
+        guard let newest = kept.last else { return 0 }
+        if nowNs - newest.timeNs > settings.stopTimeoutNs { return 0 }
+        var oldest = kept.count - 1
+        while oldest > 0 && kept[oldest - 1].timeNs >= nowNs - settings.velocityWindowNs { oldest -= 1 }
+        if oldest != kept.count - 1 {
+            let span = newest.timeNs - kept[oldest].timeNs
+            if span > 0 { return Double(newest.count - kept[oldest].count) * 1e9 / Double(span) / settings.countsPerUnit }
+        }
+        guard kept.count >= 2 else { return 0 }
+        let previous = kept[kept.count - 2]
+        let counts = newest.count - previous.count
+        let interval = newest.timeNs - previous.timeNs
+        guard counts == 1 || counts == -1, interval > 0 else { return 0 }
+        var countsPerSecond = 1e9 / Double(interval)
+        if nowNs > newest.timeNs { countsPerSecond = min(countsPerSecond, 1e9 / Double(nowNs - newest.timeNs)) }
+        return Double(counts) * countsPerSecond / settings.countsPerUnit
+    }
+
+    @Test("velocity equals its definition on random motion, asked at the present and at earlier times")
+    func velocityMatchesDefinition() throws {
+        let (chip, decoder) = try make(countsPerUnit: 3)
+        var rng = SimRandom(seed: 7)
+        var history: [(timeNs: Int64, count: Int64)] = []
+        var count: Int64 = 0
+        var mismatches = 0
+        for step in 0..<3_000 {
+            // A burst of 0-6 edges in one direction, spaced 20 µs to 5 ms, sometimes after a long pause.
+            let direction = rng.unit() < 0.7 ? 1 : -1
+            var t = chip.clock.nowNs + (rng.unit() < 0.05 ? 300_000_000 : 0)
+            for _ in 0..<Int(rng.unit() * 7) {
+                t += 20_000 + Int64(rng.unit() * 5_000_000)
+                let line: UInt32
+                if direction > 0 {
+                    line = (count & 1) == 0 ? 1 : 2
+                    count += 1
+                } else {
+                    count -= 1
+                    line = (count & 1) == 0 ? 1 : 2
+                }
+                chip.toggle(line, atNs: t)
+                chip.clock.advance(to: t + 15_000)  // past the chip's 10 µs interrupt latency
+                try decoder.poll()
+                history.append((t, count))
+            }
+            chip.clock.advance(to: max(t + 15_000, chip.clock.nowNs) + Int64(rng.unit() * 20_000_000))
+            try decoder.poll()
+            // Mostly the present (as a control loop asks), sometimes an earlier time.
+            let asked = step % 7 == 3 ? chip.clock.nowNs - Int64(rng.unit() * 30_000_000) : chip.clock.nowNs
+            if decoder.velocity(nowNs: asked) != Self.referenceVelocity(history, nowNs: asked, settings: decoder.settings) {
+                mismatches += 1
+            }
+        }
+        #expect(decoder.count == count)
+        #expect(history.count > 5_000)
+        #expect(mismatches == 0)
+    }
+
     @Test("position is the middle of the count's cell, in the settings' units")
     func position() throws {
         let (chip, decoder) = try make(countsPerUnit: 2048 / (2 * Double.pi))
