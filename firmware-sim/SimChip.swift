@@ -87,9 +87,7 @@ public final class SimChip: LineChip {
     @exclusivity(unchecked) var slots: [RequestSlot] = []
     /// Offsets with edge detection on: the only lines that can have pending edges.
     @exclusivity(unchecked) var edgeLines: [Int] = []
-    /// Edges a line can hold between interrupt and interrupt thread; a power of two (indices wrap by `%`
-    /// of a constant, which compiles to a mask).
-    static var pendingCapacity: Int { 64 }
+    let pendingCapacity = 64
     let pending: UnsafeMutablePointer<PendingEdge>
     @exclusivity(unchecked) var pendingTotal = 0
     @exclusivity(unchecked) var lastDriveNs = Int64.min
@@ -105,7 +103,7 @@ public final class SimChip: LineChip {
         self.api = api
         self.clock = clock
         lines = [Line](repeating: Line(), count: lineCount)
-        pending = .allocate(capacity: lineCount * Self.pendingCapacity)
+        pending = .allocate(capacity: lineCount * pendingCapacity)
         random = SimRandom(seed: seed)
     }
 
@@ -359,11 +357,11 @@ public final class SimChip: LineChip {
             lineSequence = lines[o].lineSequence
             globalSequence = slots[line.request].globalSequence
         }
-        if lines[o].pendingCount == Self.pendingCapacity { finalizeHead(of: o) }
+        if lines[o].pendingCount == pendingCapacity { finalizeHead(of: o) }
         let deliverNs = max(timeNs + irqLatencyNs + extraLatencyNs, line.lastDeliverNs)
         lines[o].lastDeliverNs = deliverNs
         let bothEdges = line.edgeRising && line.edgeFalling
-        let slot = o * Self.pendingCapacity + (line.pendingHead + lines[o].pendingCount) % Self.pendingCapacity
+        let slot = o * pendingCapacity + (line.pendingHead + lines[o].pendingCount) % pendingCapacity
         pending[slot] = PendingEdge(timestampNs: timeNs, deliverNs: deliverNs, lineSequence: lineSequence,
                                     globalSequence: globalSequence,
                                     fixedType: bothEdges ? -1 : (rising ? 1 : 0))
@@ -377,7 +375,7 @@ public final class SimChip: LineChip {
             var best = -1
             var bestNs = Int64.max
             for o in edgeLines where lines[o].pendingCount > 0 {
-                let deliverNs = pending[o * Self.pendingCapacity + lines[o].pendingHead].deliverNs
+                let deliverNs = pending[o * pendingCapacity + lines[o].pendingHead].deliverNs
                 if deliverNs < bestNs {
                     bestNs = deliverNs
                     best = o
@@ -390,8 +388,8 @@ public final class SimChip: LineChip {
 
     /// The interrupt thread for the oldest pending edge of `o`: type from the level now, then queue.
     private func finalizeHead(of o: Int) {
-        let edge = pending[o * Self.pendingCapacity + lines[o].pendingHead]
-        lines[o].pendingHead = (lines[o].pendingHead + 1) % Self.pendingCapacity
+        let edge = pending[o * pendingCapacity + lines[o].pendingHead]
+        lines[o].pendingHead = (lines[o].pendingHead + 1) % pendingCapacity
         lines[o].pendingCount -= 1
         pendingTotal -= 1
         let rising = edge.fixedType < 0 ? (lines[o].level != lines[o].activeLow) : edge.fixedType == 1

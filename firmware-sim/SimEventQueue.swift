@@ -8,8 +8,6 @@ import EdgeIO
 /// dynamic exclusivity checks otherwise took three quarters of a simulated control step.
 final class SimEventQueue {
     let capacity: Int
-    /// capacity - 1: the capacity is a power of two (as the kernel's kfifo is), so indices wrap by mask.
-    private let mask: Int
     private let storage: UnsafeMutablePointer<EdgeEvent>
     @exclusivity(unchecked) private var head = 0
     @exclusivity(unchecked) private(set) var count = 0
@@ -17,9 +15,7 @@ final class SimEventQueue {
     @exclusivity(unchecked) private(set) var dropped = 0
 
     init(capacity: Int) {
-        precondition(capacity > 0 && capacity & (capacity - 1) == 0, "an event queue's capacity is a power of two")
         self.capacity = capacity
-        mask = capacity - 1
         storage = .allocate(capacity: capacity)
     }
 
@@ -31,14 +27,14 @@ final class SimEventQueue {
             dropped += 1
             return
         }
-        (storage + ((head + count) & mask)).initialize(to: event)
+        (storage + (head + count) % capacity).initialize(to: event)
         count += 1
     }
 
     /// Removes and returns the oldest event. The queue must not be empty.
     func pop() -> EdgeEvent {
         let event = (storage + head).move()
-        head = (head + 1) & mask
+        head = (head + 1) % capacity
         count -= 1
         return event
     }

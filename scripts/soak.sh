@@ -7,7 +7,7 @@
 #  - every step ran (the summary counts them) and missed deadlines are counted (printed).
 #
 #   scripts/soak.sh [EDGE_CTL] [--steps N] [--sample-seconds S]
-#       default 10,000,000 steps (the soak; about 2 h on a 2-core CI machine); CI: --steps 200000
+#       default 10,000,000 steps (the soak; 180 s on a 2-core machine); CI: --steps 1000000
 #
 # The run: `edge-ctl train --sim --rig motor --async --sim-speed 1000000 --max-real-steps N
 # --dataset-window 20000 --eval-episodes 0`: the control loop on the rig's virtual clock as fast as the

@@ -76,6 +76,11 @@ public final class ControlSession<Clock: ControlClock, Plant: PlantIO & EncoderC
                     afterStep: (ControlStepRecord) -> Bool) throws(LineError) -> LoopExit {
         let exit: LoopExit
         do throws(LineError) {
+            // Sense once before the first deadline: the first step then starts from fresh sensor state,
+            // and the runtime instantiates here, not in a timed step, what a generic call into the
+            // plant needs on first use (e.g. the witness table of PendulumIO<Chip, PWM>'s conformance,
+            // three allocations in the first step of every session when this was missing).
+            try step.sense()
             let poll = { () throws(LineError) in try self.step.plant.poll() }
             exit = try loop.run(steps: steps, pollEveryNs: pollEveryNs, poll: poll) { timing throws(LineError) in
                 let record = try controlStep(timing)
