@@ -21,9 +21,11 @@ struct FaultInjectionTests {
         /// The first fault the report must name.
         var fault: (SafetyFault) -> Bool
         /// Control periods from the onset to the safe action, as measured (1: the first step after the
-        /// onset). Dropped edges and a stuck line take 3: the sensor layer needs more than 20 errors in
-        /// the window, or a run of 32 events on one line, before it calls the wiring faulty (thresholds
-        /// that keep healthy wiring free of false alarms; see `SafetyLimits`, `QuadratureSettings`).
+        /// onset). Every fault here takes 1 at this speed (about 0.6 of full speed). Dropped edges: more
+        /// than 2 lost-edge reads within 10 ms that are more than a tenth of the edges (`SafetyLimits`);
+        /// a stuck line: 4 events on one line each within 2 ms of the previous, reversals no shaft makes
+        /// (`QuadratureSettings`). `speedRange` measures the speeds below which they take longer, and
+        /// FaultInjectionFalseAlarmTests the fault-free runs that must never trip them.
         var periods = 1
     }
 
@@ -48,10 +50,10 @@ struct FaultInjectionTests {
              intervention: .sensorFault, fault: { if case .sensorErrorRate = $0 { true } else { false } }),
         Case(name: "dropped edges (every encoder interrupt missed)",
              inject: { $0.board.faults.dropEdgeProbability = 1 },
-             intervention: .sensorFault, fault: { if case .sensorErrorRate = $0 { true } else { false } }, periods: 3),
+             intervention: .sensorFault, fault: { if case .sensorErrorRate = $0 { true } else { false } }),
         Case(name: "stuck line (encoder A held)",
              inject: { $0.board.faults.stuckLine = SimBoardPins.encoderA },
-             intervention: .sensorFault, fault: { $0 == .encoderLineStuck }, periods: 3),
+             intervention: .sensorFault, fault: { $0 == .encoderLineStuck }),
         Case(name: "event-queue overflow (60-edge burst)",
              inject: { $0.board.faults.overflowBurstEdges = 60 },
              intervention: .sensorFault, fault: { if case .eventOverflow = $0 { true } else { false } }),
@@ -66,9 +68,13 @@ struct FaultInjectionTests {
     /// Runs the speed controller on the motor rig through a `ControlSession`; `inject` runs after step
     /// `onsetAfterStep` (the rig applies it from the period that follows, which step onset + 1 senses).
     /// `policy` replaces the speed controller from the onset when given (actuator saturation).
-    static func run(inject: (MotorRig) -> Void, saturatingPolicy: Float? = nil) throws -> Outcome {
+    static func run(inject: (MotorRig) -> Void, saturatingPolicy: Float? = nil, setPoint: Double? = nil) throws -> Outcome {
         let plant = try MotorPlant(mode: .board)
         try plant.reset(seed: seed)
+        if let setPoint {
+            plant.rig.setPoint = setPoint * MotorRig.maxSpeed
+            plant.io.setPoint = plant.rig.setPoint
+        }
         let periodNs = plant.controlPeriodNs
         let clock = RigClock(rig: plant.rig, chargesComputeTime: false)
         let loop = ControlLoop(clock: clock, periodNs: periodNs, stopsOnSignals: false)
@@ -161,6 +167,42 @@ struct FaultInjectionTests {
               + "\(withinOnePeriod) of \(injected) within one control period of the onset")
         for line in lines { print("  " + line) }
         #expect(detected == injected)
+    }
+
+    /// Dropped edges and a stuck line over the motor's speed range (set-points ±5% to ±85% of
+    /// `maxSpeed`, 37 to 640 rad/s). Dropped edges: one period from 10% up (lost-edge evidence at the
+    /// polls, or, where a whole number of x4 cycles passes between polls and the level reads alias,
+    /// around 65-75%, the sudden silence); at 5% the evidence takes two periods (about 3 edges per
+    /// period to lose). A stuck line: one period from 20% up (the other line toggles faster than every
+    /// 2 ms); slower, the one-line pattern needs more time to be impossible (measured: 2 periods at
+    /// 15%, 3 at 10%, 6 at 5%).
+    @Test("dropped edges and a stuck line across the speed range: one period above 10% and 20% of full speed")
+    func speedRange() throws {
+        var lines: [String] = []
+        for magnitude in stride(from: 0.05, through: 0.851, by: 0.05) {
+            for sign in [1.0, -1.0] {
+                let setPoint = sign * magnitude
+                var line = "set-point \(Int((setPoint * 100).rounded()))%:"
+                let dropped = try Self.run(inject: { $0.board.faults.dropEdgeProbability = 1 }, setPoint: setPoint)
+                let stuck = try Self.run(inject: { $0.board.faults.stuckLine = SimBoardPins.encoderA }, setPoint: setPoint)
+                for (name, outcome) in [("dropped edges", dropped), ("stuck line", stuck)] {
+                    let periods = outcome.firstInterventionStep.map { $0 - Self.onsetAfterStep } ?? Int.max
+                    line += " \(name) \(periods) (\(outcome.report.firstFault.map { "\($0)" } ?? "none"))"
+                    #expect(outcome.interventionsBeforeOnset == 0, "\(line)")
+                }
+                let droppedPeriods = dropped.firstInterventionStep.map { $0 - Self.onsetAfterStep } ?? Int.max
+                let stuckPeriods = stuck.firstInterventionStep.map { $0 - Self.onsetAfterStep } ?? Int.max
+                #expect(droppedPeriods <= (magnitude >= 0.099 ? 1 : 2), "\(line)")
+                #expect(stuckPeriods <= (magnitude >= 0.199 ? 1 : 6), "\(line)")
+                switch dropped.report.firstFault {
+                case .sensorErrorRate?, .encoderSilent?: break
+                default: Issue.record("dropped edges named otherwise: \(line)")
+                }
+                #expect(stuck.report.firstFault == .encoderLineStuck, "\(line)")
+                lines.append(line)
+            }
+        }
+        for line in lines { print("speed range: " + line) }
     }
 
     @Test("without a fault the same run has no intervention at all")

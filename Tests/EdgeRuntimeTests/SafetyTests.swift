@@ -143,11 +143,95 @@ struct SafetyTests {
         #expect(sparse.monitor.latchedFault == nil)
         let noisy = SafetyHarness(SafetyLimits(actionCount: 1))
         for k in 0..<100 {
-            if k % 3 == 0 { noisy.health.encoder.illegalTransitions += 1 }
+            if k % 3 == 0 { noisy.health.encoder.glitches += 1 }
             noisy.count += 1
             _ = noisy.step(0.5)
         }
         #expect(noisy.monitor.latchedFault == .sensorErrorRate(errors: 21, windowNs: 1_000_000_000))
+    }
+
+    @Test("lost edges: 3 within 10 ms that are more than a tenth of the edges are a fault at once; rarer ones are not")
+    func lostEdges() {
+        // An edge per 1 ms step, and a two-line jump every 3 ms: a quarter of the edges lost.
+        let lossy = SafetyHarness(SafetyLimits(actionCount: 1))
+        var latchedAt: Int? = nil
+        for k in 0..<100 {
+            if k % 3 == 1 { lossy.health.encoder.illegalTransitions += 1 }
+            lossy.health.encoder.edges += 1
+            lossy.count += 1
+            _ = lossy.step(0.5)
+            if latchedAt == nil && lossy.monitor.latchedFault != nil { latchedAt = k }
+        }
+        #expect(lossy.monitor.latchedFault == .sensorErrorRate(errors: 3, windowNs: 10_000_000))
+        #expect(latchedAt == 7, "the third lost edge within 10 ms")
+        // The same three losses among 40 edges per step (a fast encoder): under a tenth; the 1 s window
+        // still counts them.
+        let fast = SafetyHarness(SafetyLimits(actionCount: 1))
+        for k in 0..<100 {
+            if k < 9 && k % 3 == 1 { fast.health.encoder.levelMismatches += 1 }
+            fast.health.encoder.edges += 40
+            fast.count += 40
+            _ = fast.step(0.5)
+        }
+        #expect(fast.monitor.latchedFault == nil)
+        // Two losses within 10 ms: tolerated however few the edges.
+        let two = SafetyHarness(SafetyLimits(actionCount: 1))
+        for k in 0..<100 {
+            if k % 20 == 1 || k % 20 == 6 { two.health.encoder.levelMismatches += 1 }
+            two.count += 1
+            _ = two.step(0.5)
+        }
+        #expect(two.monitor.latchedFault == nil)
+    }
+
+    @Test("sudden silence after a fast window is a fault, unless a limit switch or the e-stop explains it or the sensors were re-homed")
+    func encoderSilence() {
+        var limits = SafetyLimits(actionCount: 1)
+        limits.silenceAfterEdges = 20
+        func run(_ setUp: (SafetyHarness) -> Void = { _ in }) -> SafetyHarness {
+            let h = SafetyHarness(limits, periodNs: 10_000_000)
+            for _ in 0..<5 {
+                h.health.encoder.edges += 25
+                h.count += 25
+                _ = h.step(0.5)
+            }
+            setUp(h)
+            _ = h.step(0.5)  // no edge in this window
+            return h
+        }
+        let dead = run()
+        #expect(dead.monitor.latchedFault == .encoderSilent(edgesBefore: 25, windowNs: 10_000_000))
+        #expect(dead.monitor.report.firstFaultStep == 5)
+        #expect(run { $0.health.limitRightActive = true }.monitor.latchedFault == nil)
+        #expect(run { $0.health.eStopActive = true }.monitor.latchedFault == nil)
+        #expect(run { $0.health.encoder = QuadratureFaults() }.monitor.latchedFault == nil, "re-homed")
+        // Slowing from 19 edges to none: under the limit.
+        let h = SafetyHarness(limits, periodNs: 10_000_000)
+        for edges in [25, 19, 0, 0] {
+            h.health.encoder.edges += edges
+            h.count += Int64(edges)
+            _ = h.step(0.5)
+        }
+        #expect(h.monitor.latchedFault == nil)
+    }
+
+    @Test("a fast one-line run is a stuck line with or without a drive; a long slow one only under a drive")
+    func oneLineRuns() {
+        let idleSlow = SafetyHarness(SafetyLimits(actionCount: 1))
+        _ = idleSlow.step(0)
+        idleSlow.health.encoder.stuckRuns += 1
+        _ = idleSlow.step(0)
+        #expect(idleSlow.monitor.latchedFault == nil, "a shaft at rest may dither across one edge")
+        let drivenSlow = SafetyHarness(SafetyLimits(actionCount: 1))
+        _ = drivenSlow.step(0.5)
+        drivenSlow.health.encoder.stuckRuns += 1
+        _ = drivenSlow.step(0.5)
+        #expect(drivenSlow.monitor.latchedFault == .encoderLineStuck)
+        let idleFast = SafetyHarness(SafetyLimits(actionCount: 1))
+        _ = idleFast.step(0)
+        idleFast.health.encoder.fastStuckRuns += 1
+        #expect(idleFast.step(0).1.contains(.sensorFault))
+        #expect(idleFast.monitor.latchedFault == .encoderLineStuck)
     }
 
     @Test("a NaN observation latches a sensor fault until cleared")

@@ -12,8 +12,22 @@ public struct QuadratureSettings: Sendable {
     /// (FirmwareSim's Pendulum-v1 reverses instantly at step boundaries, which very rarely puts two
     /// genuine edges this close: about once in 20,000 steps at 5 µs.)
     public var minPulseNs: Int64 = 2_000
-    /// More consecutive events than this on one line, with the other line silent, suggest a stuck line.
+    /// More consecutive events than this on one line, with the other line silent, suggest a stuck line
+    /// (at any speed: the slow check).
     public var stuckRunLength: Int = 32
+    /// The fast stuck-line check: this many consecutive events on one line, each within
+    /// `fastStuckIntervalNs` of the previous one, with the other line silent. Every one-line event
+    /// after the first is a reversal of the shaft at that edge, so this is `fastStuckRunLength - 1`
+    /// reversals each less than about two intervals after the last: a turning shaft does not do that
+    /// (Pendulum-v1 reverses only at its 50 ms step boundaries; the motor's smooth, overdamped speed
+    /// turns around at most about once per 10 ms period), while a stuck line gives exactly this pattern
+    /// at the other line's edge rate. Fault-free runs of 450,000 steps never showed even 3 such events
+    /// (2, a single reversal next to an edge, do happen). 4 within 2 ms each flags a stuck line within
+    /// a few ms once the other line toggles faster than every 2 ms (the motor rig above about
+    /// 130 rad/s, the pendulum above about 3 rad/s); slower, the `stuckRunLength` check takes over.
+    /// Glitch pairs (`minPulseNs`) are taken out of the run.
+    public var fastStuckRunLength: Int = 4
+    public var fastStuckIntervalNs: Int64 = 2_000_000
     /// How late an event may arrive (stamped before the previous poll) before it counts as late.
     public var lateToleranceNs: Int64 = 1_000_000
     /// Extra request flags: a bias and/or active-low (edge detection on both edges is always added).
@@ -48,15 +62,29 @@ public struct QuadratureFaults: Equatable, Sendable {
     public var glitches = 0
     /// Events stamped well before the previous poll (delivery latency spike).
     public var lateEvents = 0
-    /// Runs of more than `stuckRunLength` events on one line while the other stayed silent.
+    /// Events on one line while the other stayed silent, from the `stuckRunLength + 1`-th of the run on
+    /// (the count grows while the pattern lasts). Slow runs happen on healthy wiring when a shaft at
+    /// rest dithers across one edge: the safety layer acts on them only under a drive.
     public var stuckRuns = 0
+    /// Events on one line, with the other silent, that complete `fastStuckRunLength` events each within
+    /// `fastStuckIntervalNs` of the previous (grows while the pattern lasts): reversals faster than a
+    /// shaft reverses, a stuck line at speed.
+    public var fastStuckRuns = 0
+    /// Not a fault: edge events taken in since the last reset (the denominator of the safety layer's
+    /// lost-edge fraction). Not part of `any`.
+    public var edges = 0
 
     public init() {}
+
+    /// Physical evidence of lost edges: level reads that disagreed with the decoded state
+    /// (`levelMismatches`) and two-line jumps (`illegalTransitions`).
+    @inlinable
+    public var lostEdgeEvidence: Int { levelMismatches + illegalTransitions }
 
     /// True when any counter is non-zero.
     public var any: Bool {
         illegalTransitions + levelMismatches + fullQueueReads + sequenceGaps + glitches + lateEvents
-            + stuckRuns > 0
+            + stuckRuns + fastStuckRuns > 0
     }
 }
 
@@ -99,8 +127,15 @@ public final class QuadratureDecoder<Chip: LineChip> {
     @exclusivity(unchecked) @usableFromInline var lastEventLine = -1
     @exclusivity(unchecked) @usableFromInline var lastDelta: Int64 = 0
     @exclusivity(unchecked) @usableFromInline var lastLineEventNs: (Int64, Int64) = (Int64.min, Int64.min)
+    /// The current run of events on one line: its line, length, how many of its last events came
+    /// within `fastStuckIntervalNs` of each other, the time of its last event, and what the last event
+    /// changed (to take a glitch's first toggle back out).
     @exclusivity(unchecked) @usableFromInline var runLine = -1
     @exclusivity(unchecked) @usableFromInline var runLength = 0
+    @exclusivity(unchecked) @usableFromInline var fastRunLength = 0
+    @exclusivity(unchecked) @usableFromInline var runLastNs = Int64.min
+    @exclusivity(unchecked) @usableFromInline var undoFastRunLength = 0
+    @exclusivity(unchecked) @usableFromInline var undoRunLastNs = Int64.min
     /// Recent counted edges (time, count after the edge), for the velocity estimate. A power of two:
     /// ring indices wrap with a mask (the velocity estimate walks the ring every control step).
     @usableFromInline static var historyCapacity: Int { 64 }
@@ -158,6 +193,10 @@ public final class QuadratureDecoder<Chip: LineChip> {
         lastLineEventNs = (Int64.min, Int64.min)
         runLine = -1
         runLength = 0
+        fastRunLength = 0
+        runLastNs = Int64.min
+        undoFastRunLength = 0
+        undoRunLastNs = Int64.min
         historyNext = 0
         historyCount = 0
     }
@@ -228,31 +267,50 @@ public final class QuadratureDecoder<Chip: LineChip> {
     @usableFromInline
     func apply(_ event: EdgeEvent) {
         let line = event.offset == offsetA ? 0 : 1
+        let t = event.timestampNs
         let previousOnLine = line == 0 ? lastLineEventNs.0 : lastLineEventNs.1
-        if previousOnLine != Int64.min && event.timestampNs - previousOnLine < settings.minPulseNs {
+        faults.edges += 1
+        if line == 0 { lastLineEventNs.0 = t } else { lastLineEventNs.1 = t }
+        if previousOnLine != Int64.min && t - previousOnLine < settings.minPulseNs {
+            // A glitch: its two toggles cancel, so its first one is taken back out of the run.
             faults.glitches += 1
-        }
-        if line == 0 { lastLineEventNs.0 = event.timestampNs } else { lastLineEventNs.1 = event.timestampNs }
-        if line == runLine {
+            if line == runLine && runLength > 0 {
+                runLength -= 1
+                fastRunLength = undoFastRunLength
+                runLastNs = undoRunLastNs
+                // A second glitch toggle in a row (overlapping glitches) can only shorten the run more.
+                undoFastRunLength = max(fastRunLength - 1, 0)
+            }
+        } else if line == runLine {
+            undoFastRunLength = fastRunLength
+            undoRunLastNs = runLastNs
             runLength += 1
-            if runLength == settings.stuckRunLength + 1 { faults.stuckRuns += 1 }
+            let close = runLastNs != Int64.min && t - runLastNs < settings.fastStuckIntervalNs
+            fastRunLength = close ? fastRunLength + 1 : 1
+            runLastNs = t
+            if runLength > settings.stuckRunLength { faults.stuckRuns += 1 }
+            if fastRunLength >= settings.fastStuckRunLength { faults.fastStuckRuns += 1 }
         } else {
             runLine = line
             runLength = 1
+            fastRunLength = 1
+            runLastNs = t
+            undoFastRunLength = 0
+            undoRunLastNs = Int64.min
         }
         let old = state
         state ^= UInt8(1 << line)
         var delta = quadratureStep(from: old, to: state)
-        if event.timestampNs == lastEventNs && line != lastEventLine {
+        if t == lastEventNs && line != lastEventLine {
             // Both lines moved at the same instant: no direction. Undo the first half of the pair.
             faults.illegalTransitions += 1
             delta = -lastDelta
         }
         countValue += delta
-        lastEventNs = event.timestampNs
+        lastEventNs = t
         lastEventLine = line
         lastDelta = delta
-        recordHistory(timeNs: event.timestampNs)
+        recordHistory(timeNs: t)
     }
 
     /// Compares the decoded state at the previous poll's time with the levels read then.

@@ -14,7 +14,8 @@ public struct SafetyLimits: Equatable, Sendable {
     public var watchdogLateNs: Int64?
     /// Stuck encoder: the shaft must move when an action of at least this size (any dimension) has
     /// been applied for `stuckAfterNs`; an unchanged encoder count means the encoder (or its wiring)
-    /// failed. A one-line-stuck pattern (`QuadratureFaults.stuckRuns`) under such an action counts too.
+    /// failed. A long one-line run (`QuadratureFaults.stuckRuns`) under such an action is a stuck line;
+    /// a fast one (`fastStuckRuns`: reversals faster than a shaft reverses) is one with or without a drive.
     /// `stuckAfterNs` nil turns the unchanged-count check off, for a plant that can hold still under
     /// a drive (a pendulum held against gravity); the one-line-stuck check stays.
     public var stuckActionThreshold: Float
@@ -24,6 +25,28 @@ public struct SafetyLimits: Equatable, Sendable {
     /// errors happen on healthy wiring (FirmwareSim's decoder sees about 1 in 20,000 steps).
     public var sensorErrorWindowNs: Int64
     public var maxSensorErrorsPerWindow: Int
+    /// Lost edges, judged on a short window (`lostEdgeWindowNs`, rounded down to whole control periods,
+    /// at least one): more than `maxLostEdgesPerShortWindow` pieces of physical evidence of a lost edge
+    /// (`QuadratureFaults.lostEdgeEvidence`: a level read that disagrees with the decoded state, a
+    /// two-line jump; at most one per sensor poll) that are also more than `maxLostEdgeFraction` of the
+    /// window's edges (events taken in plus edges lost) is a `sensorErrorRate` fault. Healthy wiring
+    /// on FirmwareSim showed at most 1 per window (1 in 250,000 fault-free motor steps, at a re-homing
+    /// while the shaft spun; 0 in 200,000 pendulum steps); a dead interrupt loses every edge and shows
+    /// at nearly every 1 ms poll, so 3 within 10 ms acts in the first control period. The fraction
+    /// keeps a fast encoder with rare single losses (real interrupts are missed now and then) from
+    /// tripping it on a coincidence; those go to the long window above.
+    public var lostEdgeWindowNs: Int64
+    public var maxLostEdgesPerShortWindow: Int
+    public var maxLostEdgeFraction: Double
+    /// Sudden silence: a short window with no encoder edge at all, right after a short window with at
+    /// least this many edges, is an `encoderSilent` fault (unless a limit switch or the e-stop is
+    /// active). A shaft that turns fast cannot stop dead; its interrupts can. This catches every edge
+    /// lost at a speed where the level reads alias (a whole number of x4 cycles between polls: the motor
+    /// rig at about 524 rad/s), which leaves no level evidence. Set it above the most edges the plant
+    /// can make in one window and still stop before its next edge (see `MotorPlant.safetyLimits`; the
+    /// pendulum leaves it off: below its 8 rad/s limit its level reads cannot alias); nil (the
+    /// default): off, for a plant that can hit a hard stop or be braked hard.
+    public var silenceAfterEdges: Int?
     /// Steps with an event-queue overflow (full queue read or v2 sequence gap) tolerated within one
     /// window; beyond, the position is no longer trusted. Default 0: the first overflow is a fault.
     public var maxOverflowStepsPerWindow: Int
@@ -46,6 +69,10 @@ public struct SafetyLimits: Equatable, Sendable {
         stuckAfterNs = 200_000_000
         sensorErrorWindowNs = 1_000_000_000
         maxSensorErrorsPerWindow = 20
+        lostEdgeWindowNs = 10_000_000
+        maxLostEdgesPerShortWindow = 2
+        maxLostEdgeFraction = 0.1
+        silenceAfterEdges = nil
         maxOverflowStepsPerWindow = 0
         maxLateEventStepsPerWindow = 0
     }

@@ -55,11 +55,19 @@ public final class SafetyMonitor {
     let errorWindow: SlidingCount
     let overflowWindow: SlidingCount
     let lateWindow: SlidingCount
+    let shortWindowSteps: Int
+    let lostWindow: SlidingCount
+    let edgeWindow: SlidingCount
+    /// The edges of the short window before `edgeWindow`'s (fed with what falls out of it).
+    let edgesBeforeWindow: SlidingCount
     @exclusivity(unchecked) var primed = false
     @exclusivity(unchecked) var previousErrors = 0
     @exclusivity(unchecked) var previousOverflowSigns = 0
     @exclusivity(unchecked) var previousLateEvents = 0
     @exclusivity(unchecked) var previousStuckRuns = 0
+    @exclusivity(unchecked) var previousFastStuckRuns = 0
+    @exclusivity(unchecked) var previousLost = 0
+    @exclusivity(unchecked) var previousEdges = 0
     @exclusivity(unchecked) var previousCount: Int64 = 0
     @exclusivity(unchecked) var stillSteps = 0
 
@@ -92,6 +100,10 @@ public final class SafetyMonitor {
         errorWindow = SlidingCount(steps: windowSteps)
         overflowWindow = SlidingCount(steps: windowSteps)
         lateWindow = SlidingCount(steps: windowSteps)
+        shortWindowSteps = max(1, Int(limits.lostEdgeWindowNs / periodNs))
+        lostWindow = SlidingCount(steps: shortWindowSteps)
+        edgeWindow = SlidingCount(steps: shortWindowSteps)
+        edgesBeforeWindow = SlidingCount(steps: shortWindowSteps)
     }
 
     deinit {
@@ -160,6 +172,9 @@ public final class SafetyMonitor {
         errorWindow.clear()
         overflowWindow.clear()
         lateWindow.clear()
+        lostWindow.clear()
+        edgeWindow.clear()
+        edgesBeforeWindow.clear()
     }
 
     /// Records that the plant was stopped outside `filter` (the next actions ramp up from the safe one).
@@ -173,12 +188,18 @@ public final class SafetyMonitor {
         let errors = Self.errorCount(health.encoder) + Self.errorCount(health.cartEncoder)
         let overflowSigns = Self.overflowSigns(health.encoder) + Self.overflowSigns(health.cartEncoder)
         let stuckRuns = health.encoder.stuckRuns + health.cartEncoder.stuckRuns
+        let fastStuckRuns = health.encoder.fastStuckRuns + health.cartEncoder.fastStuckRuns
         let lateEvents = health.encoder.lateEvents + health.cartEncoder.lateEvents
+        let lost = health.encoder.lostEdgeEvidence + health.cartEncoder.lostEdgeEvidence
+        let edges = health.encoder.edges + health.cartEncoder.edges
         defer {
+            previousLost = lost
+            previousEdges = edges
             previousErrors = errors
             previousOverflowSigns = overflowSigns
             previousLateEvents = lateEvents
             previousStuckRuns = stuckRuns
+            previousFastStuckRuns = fastStuckRuns
             previousCount = encoderCount
         }
         guard primed else {
@@ -189,6 +210,7 @@ public final class SafetyMonitor {
         let newErrors = errors >= previousErrors ? errors - previousErrors : errors
         let newOverflow = overflowSigns != previousOverflowSigns
         let newStuckRuns = stuckRuns > previousStuckRuns
+        let newFastStuckRuns = fastStuckRuns > previousFastStuckRuns
 
         // An overflow also shows as glitches (the burst that filled the queue): name it first.
         let overflowSteps = overflowWindow.add(newOverflow ? 1 : 0)
@@ -204,6 +226,28 @@ public final class SafetyMonitor {
         if windowErrors > limits.maxSensorErrorsPerWindow {
             latch(.sensorErrorRate(errors: windowErrors, windowNs: Int64(windowSteps) * periodNs))
         }
+        // Lost edges: the physical evidence shows at the poll after each loss, so judge it on a short
+        // window, relative to the edges seen in it.
+        let shortLost = lostWindow.add(lost >= previousLost ? lost - previousLost : lost)
+        if edges < previousEdges {
+            // Re-homed: the shaft's history before the reset says nothing about its speed now.
+            edgeWindow.clear()
+            edgesBeforeWindow.clear()
+        }
+        let shortEdges = edgeWindow.add(edges >= previousEdges ? edges - previousEdges : edges)
+        if shortLost > limits.maxLostEdgesPerShortWindow
+            && Double(shortLost) > limits.maxLostEdgeFraction * Double(shortLost + shortEdges) {
+            latch(.sensorErrorRate(errors: shortLost, windowNs: Int64(shortWindowSteps) * periodNs))
+        }
+        // Every edge lost at a speed where the level reads alias (a whole number of cycles between
+        // polls) leaves no level evidence, only silence: a shaft that was turning fast cannot stop dead.
+        if let silenceAfter = limits.silenceAfterEdges {
+            let edgesBefore = edgesBeforeWindow.add(edgeWindow.evicted)
+            if shortEdges == 0 && edgesBefore >= silenceAfter
+                && !health.limitLeftActive && !health.limitRightActive && !health.eStopActive {
+                latch(.encoderSilent(edgesBefore: edgesBefore, windowNs: Int64(shortWindowSteps) * periodNs))
+            }
+        }
 
         // The shaft must move under a commanded drive, unless a limit switch is holding it.
         var driven = false
@@ -211,7 +255,9 @@ public final class SafetyMonitor {
             driven = true
         }
         if health.limitLeftActive || health.limitRightActive || health.eStopActive { driven = false }
-        if driven && newStuckRuns { latch(.encoderLineStuck) }
+        // A long one-line run is a stuck line only under a drive (a shaft at rest can dither across
+        // one edge); a fast one is impossible for any shaft, driven or not.
+        if (driven && newStuckRuns) || newFastStuckRuns { latch(.encoderLineStuck) }
         if driven && encoderCount == previousCount {
             stillSteps += 1
             if stillSteps >= stuckSteps { latch(.encoderStuck(steps: stillSteps)) }
@@ -253,6 +299,8 @@ final class SlidingCount {
     let steps: Int
     var next = 0
     var sum = 0
+    /// The value the last `add` pushed out of the window (the oldest step's).
+    var evicted = 0
 
     init(steps: Int) {
         self.steps = steps
@@ -264,7 +312,8 @@ final class SlidingCount {
 
     /// Adds this step's value and returns the sum over the window.
     func add(_ value: Int) -> Int {
-        sum += value - ring[next]
+        evicted = ring[next]
+        sum += value - evicted
         ring[next] = value
         next = next + 1 == steps ? 0 : next + 1
         return sum
@@ -274,5 +323,6 @@ final class SlidingCount {
         ring.update(repeating: 0, count: steps)
         sum = 0
         next = 0
+        evicted = 0
     }
 }

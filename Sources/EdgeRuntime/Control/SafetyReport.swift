@@ -12,10 +12,14 @@ public enum SafetyFault: Equatable, Sendable {
     case nonFiniteObservation(index: Int)
     /// The encoder count did not change for `steps` steps while the drive was commanded.
     case encoderStuck(steps: Int)
-    /// One encoder line toggled alone (the other one stuck) while the drive was commanded.
+    /// One encoder line toggled alone (the other one stuck): back and forth faster than a shaft can
+    /// reverse, or for long while the drive was commanded.
     case encoderLineStuck
     /// More than the allowed sensor errors (glitches, illegal transitions, lost edges) in one window.
     case sensorErrorRate(errors: Int, windowNs: Int64)
+    /// The encoder went silent (no edge in one short window of `windowNs`) right after `edgesBefore`
+    /// edges in the window before: faster than the shaft can stop, so its edges are being lost.
+    case encoderSilent(edgesBefore: Int, windowNs: Int64)
     /// Sensor events were lost to a full event queue in more steps than allowed.
     case eventOverflow(steps: Int)
     /// Sensor events arrived late (interrupt latency spike) in more steps than allowed.
@@ -44,10 +48,13 @@ public enum SafetyFault: Equatable, Sendable {
         case .encoderStuck(let steps):
             return "encoder stuck: count unchanged for \(steps) steps while the drive was on; check the encoder's wiring and supply"
         case .encoderLineStuck:
-            return "encoder line stuck: only one of A/B toggles while the drive was on; check that line's wire and pull-up"
+            return "encoder line stuck: only one of A/B toggles; check the other line's wire and pull-up"
         case .sensorErrorRate(let errors, let window):
             return "\(errors) encoder errors (glitches, illegal transitions, lost edges) within \(formatDuration(window)); "
                 + "check for electrical noise, shielding and the pull-ups"
+        case .encoderSilent(let edges, let window):
+            return "encoder went silent: \(edges) edges in one \(formatDuration(window)), none in the next, faster "
+                + "than the shaft can stop; its interrupts are lost (check both lines' wiring and IRQ) or the shaft jammed"
         case .eventOverflow(let steps):
             return "edge event queue overflowed in \(steps) steps: edges were lost; poll the sensors more often or lower the speed"
         case .lateSensorEvents(let steps):

@@ -157,6 +157,26 @@ public final class MotorPlant: RigBackedPlant {
         try io.home()
     }
 
+    /// The default limits, plus the sudden-silence check: the motor cannot stop dead. Braking is at
+    /// most a = 33,000 rad/s² (full reverse drive at full speed, (V + Ke ωmax) / R · Kt / J, plus
+    /// 1,000 for friction); stopping from ω takes ω² / (2a) of angle, less than one count (c = 48 / 2π
+    /// counts per radian) only below sqrt(2a / c) ≈ 93 rad/s. So the window before a silent one ends
+    /// slower than that and has at most c T (sqrt(2a / c) + a T / 2) + 1 edges (20.7 for the 10 ms
+    /// window); a quarter more for margin: 26 (fault-free runs of 250,000 steps saw at most 11). A dead
+    /// encoder above about 340 rad/s (26 edges per 10 ms), including where its level reads alias
+    /// (4 counts per 1 ms poll at 524 rad/s), is thus caught in its first window.
+    public static func safetyLimits(periodNs: Int64) -> SafetyLimits {
+        var limits = SafetyLimits(actionCount: actionSize, low: -1, high: 1, maxRatePerSecond: Float(1e9 / Double(periodNs)))
+        let windowSeconds = Double(max(1, limits.lostEdgeWindowNs / periodNs) * periodNs) * 1e-9
+        let braking = (MotorRig.supplyVoltage + MotorRig.backEMFConstant * MotorRig.maxSpeed) / MotorRig.resistance
+            * MotorRig.torqueConstant / MotorRig.inertia + 1_000
+        let countsPerRadian = Double(MotorRig.defaultCountsPerRevolution) / (2 * Double.pi)
+        let edges = countsPerRadian * windowSeconds * ((2 * braking / countsPerRadian).squareRoot()
+                                                       + braking * windowSeconds / 2) + 1
+        limits.silenceAfterEdges = Int((1.25 * edges).rounded(.up))
+        return limits
+    }
+
     public static func reward(observation: UnsafePointer<Float>, action: UnsafePointer<Float>) -> Float {
         let error = observation[0] - observation[1]
         let a = min(max(action[0], -1), 1)
