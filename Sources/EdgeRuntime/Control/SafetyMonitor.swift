@@ -311,7 +311,7 @@ final class SlidingCount {
     deinit { ring.deallocate() }
 
     /// Adds this step's value and returns the sum over the window.
-    func add(_ value: Int) -> Int {
+    @inline(__always) func add(_ value: Int) -> Int {
         evicted = ring[next]
         sum += value - evicted
         ring[next] = value
