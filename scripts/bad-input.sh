@@ -9,12 +9,20 @@
 #      one-line "No space left on device" error naming the file, and what was synced before is intact
 #      (`edge-ctl info` counts the same records; the log has no torn tail).
 # Mount cases need root and tmpfs mounts; where the sandbox refuses them they skip with a reason.
+# With --board, part 1 runs on the board binary (Sources/EdgeCtlBoard, its own argument parser) instead:
+# the same options except the host-only ones (scripts/cli-parity.sh), each bad value giving exit 64 and
+# exactly one line on stderr, `error: ...` naming the option (`the value 'X' of '--opt' is not ...` for a
+# wrong type or range), as the board's parser words it; data errors exit 1, host-only commands 69.
 #
-#   scripts/bad-input.sh [EDGE_CTL]     (default .build/release/edge-ctl)
+#   scripts/bad-input.sh [EDGE_CTL]                 (default .build/release/edge-ctl)
+#   scripts/bad-input.sh --board [EDGE_CTL_BOARD]   (default .build/release/edge-ctl-board)
 set -uo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
-bin=$(realpath "${1:-.build/release/edge-ctl}")
-[ -x "$bin" ] || { echo "bad-input.sh: no edge-ctl at $bin (build it first)"; exit 2; }
+board=""
+if [ "${1:-}" = --board ]; then board=1; shift; fi
+name=edge-ctl${board:+-board}
+bin=$(realpath "${1:-.build/release/$name}")
+[ -x "$bin" ] || { echo "bad-input.sh: no $name at $bin (build it first)"; exit 2; }
 
 work=$(mktemp -d /tmp/edge-bad-input.XXXXXX)
 mounts=()
@@ -28,17 +36,18 @@ passed=0 failed=0 skipped=0 known=0
 
 # expect CODE REGEX ARGS...: runs edge-ctl ARGS; the exit code must be CODE and the first line of stderr
 # must match REGEX (extended). The message itself must be one line: ArgumentParser may add usage lines
-# after it, which are not part of the message.
+# after it, which are not part of the message; the board binary adds none, so there stderr must be
+# exactly that line.
 expect() {
     local code=$1 regex=$2; shift 2
-    local out=$work/out err=$work/err rc first
+    local out=$work/out err=$work/err rc first lines
     timeout 120 "$bin" "$@" >"$out" 2>"$err"; rc=$?
-    first=$(head -n 1 "$err")
-    if [ "$rc" = "$code" ] && [[ $first =~ $regex ]]; then
+    first=$(head -n 1 "$err") lines=$(wc -l <"$err")
+    if [ "$rc" = "$code" ] && [[ $first =~ $regex ]] && { [ -z "$board" ] || [ "$lines" = 1 ]; }; then
         passed=$((passed + 1))
     else
         failed=$((failed + 1))
-        echo "FAIL: edge-ctl $* -> exit $rc, stderr: ${first:-<empty>} (wanted exit $code and /$regex/)"
+        echo "FAIL: $name $* -> exit $rc, stderr ($lines lines): ${first:-<empty>} (wanted exit $code and /$regex/)"
     fi
 }
 
@@ -50,16 +59,105 @@ known() {
     timeout 120 "$bin" "$@" >"$work/out" 2>"$work/err"; rc=$?
     first=$(head -n 1 "$work/err")
     if [ "$rc" = "$code" ] && [[ $first =~ $regex ]]; then
-        echo "FIXED (move to expect): edge-ctl $*"
+        echo "FIXED (move to expect): $name $*"
         passed=$((passed + 1))
     else
-        echo "KNOWN ISSUE: edge-ctl $* -> exit $rc: $note"
+        echo "KNOWN ISSUE: $name $* -> exit $rc: $note"
         known=$((known + 1))
     fi
 }
 
 usage='^Error: '
 quick=(--quiet --iterations 1 --max-real-steps 10 --eval-episodes 0)
+
+if [ -n "$board" ]; then
+    echo "::: 1. wrong types and out-of-range values (board binary)"
+    # bad OPTION VALUE ARGS...: the board parser's message for a value of the wrong type or range.
+    bad() {
+        local option=$1 value=$2; shift 2
+        expect 64 "^error: the value '$value' of '$option' is not .* \(see 'edge-ctl [a-z]+ --help'\)$" "$@"
+    }
+    # train
+    for opt in seed iterations max-real-steps eval-episodes random-episodes sim-speed control-cpu learner-cpu \
+               dataset-window settle settle-timeout rig optimizer; do
+        bad --$opt abc train --sim --$opt abc
+    done
+    bad --seed -5 train --sim --seed=-5
+    bad --seed 99999999999999999999999 train --sim --seed 99999999999999999999999
+    bad --iterations 0 train --sim --iterations 0
+    bad --iterations '' train --sim --iterations=
+    bad --max-real-steps -3 train --sim --max-real-steps=-3
+    bad --eval-episodes -1 train --sim --eval-episodes=-1
+    bad --random-episodes -1 train --sim --random-episodes=-1
+    bad --sim-speed -1 train --sim --sim-speed=-1
+    bad --sim-speed nan train --sim --async --sim-speed=nan
+    bad --sim-speed inf train --sim --async --sim-speed=inf
+    bad --sim-speed 2e6 train --sim --async --sim-speed 2e6
+    bad --dataset-window 0 train --sim --dataset-window 0
+    bad --dataset-window 1000001 train --sim --dataset-window 1000001
+    expect 64 "^error: --max-real-steps above 1000000 needs --dataset-window" train --sim --max-real-steps 9223372036854775807
+    bad --control-cpu 9999 train --sim --realtime --control-cpu 9999 "${quick[@]}"
+    bad --learner-cpu -1 train --sim --async --learner-cpu=-1 "${quick[@]}"
+    expect 64 "^error: --control-cpu goes with --realtime" train --sim --control-cpu 0
+    expect 64 "^error: --learner-cpu pins the --async learner" train --sim --learner-cpu 0
+    bad --settle -1 train --board rpi4 --settle=-1
+    bad --settle nan train --board rpi4 --settle nan
+    bad --settle-timeout 0 train --board rpi4 --settle-timeout 0
+    expect 64 "^error: --settle and --settle-timeout are for --board" train --sim --settle 1
+    expect 64 "^error: --set: unknown hyperparameter 'nokey'" train --sim --set nokey=1
+    expect 64 "^error: --set: 'abc' is not a valid value for 'horizon'" train --sim --set horizon=abc
+    expect 64 "^error: --set: '-3' is not a valid value for 'horizon'" train --sim --set horizon=-3
+    expect 64 "^error: --set: 'horizon' is not 'key = value'" train --sim --set horizon
+    expect 64 "^error: --config: cannot open $work/nonexistent: No such file" train --sim --config "$work/nonexistent"
+    expect 64 "^error: no board 'nosuch'" train --board nosuch
+    expect 64 "^error: missing value for '--iterations <iterations>'" train --sim --iterations
+    expect 64 "^error: '--json' is a flag and takes no value" train --sim --json=3
+    expect 64 "^error: unknown option '--bogus'" train --sim --bogus
+    expect 64 "^error: unknown option '--plant'" train --sim --plant bogus:x
+    # eval, info, export: --rig is checked even when --data makes it unused
+    bad --episodes abc eval --rig motor --episodes abc
+    bad --episodes 0 eval --rig motor --episodes 0
+    bad --seed x eval --rig motor --seed x
+    bad --rig bogus eval --rig bogus
+    bad --rig bogus eval --data "$work/nonexistent" --rig bogus
+    bad --rig bogus info --rig bogus
+    bad --rig bogus info --data "$work/nonexistent" --rig bogus
+    bad --rig bogus export --rig bogus
+    expect 64 "^error: missing value for '--dataset <dataset>'" export --data "$work/nonexistent" --dataset
+    # run: every value is checked before the data directory or the board is looked at
+    bad --episodes abc run --sim --rig motor --episodes abc
+    bad --episodes 0 run --sim --rig motor --episodes=0
+    bad --seed x run --sim --rig motor --seed x
+    bad --rig bogus run --sim --rig bogus
+    expect 64 "^error: --steps and --seconds are for --board" run --sim --rig motor --steps abc
+    expect 64 "^error: --steps and --seconds are for --board" run --sim --rig motor --seconds abc
+    expect 64 "^error: --steps and --seconds are for --board" run --sim --rig motor --steps=-1
+    bad --steps abc run --board nosuch --steps abc
+    bad --steps 0 run --board nosuch --steps 0
+    bad --seconds abc run --board nosuch --seconds abc
+    bad --seconds -1 run --board nosuch --seconds=-1
+    bad --seconds nan run --board nosuch --seconds nan
+    bad --seed x run --board nosuch --seed x
+    expect 1 "^error: no board 'nosuch'" run --board nosuch
+    # bench
+    bad --steps abc bench --steps abc
+    bad --steps 999 bench --steps 999
+    bad --steps 10000001 bench --steps 10000001
+    bad --seed x bench --seed x
+    expect 64 "^error: unknown kernel 'bogus'" bench --kernel bogus
+    # host-only commands; boards: a name or file that does not exist is a data error (exit 1)
+    expect 69 "^error: 'edge-ctl compare' is not on the board binary" compare --sim --seeds abc
+    expect 69 "^error: 'edge-ctl analyze' is not on the board binary" analyze gradients --sim --horizons abc
+    expect 1 "^error: no board 'nosuch'" boards show nosuch
+    expect 1 "^error: no board 'nosuch'" boards probe nosuch
+    expect 1 "^error: cannot open /nonexistent.board: No such file" boards check /nonexistent.board
+    printf 'garbage\n' >"$work/bad.board"
+    expect 1 "^$work/bad.board:1:1: error: expected 'key = value' or '\[section\]'" boards check "$work/bad.board"
+    expect 64 "^error: unknown command 'bogus'" bogus
+    echo "bad input (board binary): $passed passed, $failed failed"
+    [ "$failed" -eq 0 ]
+    exit
+fi
 
 echo "::: 1. wrong types and out-of-range values"
 # train
@@ -77,6 +175,8 @@ expect 64 "$usage--random-episodes must be 0 or more" train --sim --random-episo
 expect 64 "$usage--sim-speed must be" train --sim --sim-speed=-1
 expect 64 "$usage--sim-speed must be" train --sim --async --sim-speed=nan
 expect 64 "$usage--dataset-window must be at least 1" train --sim --dataset-window 0
+expect 64 "$usage--dataset-window must be at most 1000000" train --sim --dataset-window 1000001
+expect 64 "$usage--max-real-steps above 1000000 needs --dataset-window" train --sim --max-real-steps 9223372036854775807
 expect 64 "$usage--plant-timeout" train --sim --plant-timeout 0
 expect 64 "$usage--plant-timeout" train --sim --plant-handshake-timeout=-1
 expect 64 "$usage--control-cpu goes with --realtime" train --sim --control-cpu 0
@@ -119,6 +219,7 @@ expect 64 "$usage.*--rig" compare --sim --rig bogus
 # bench
 expect 64 "$usage.*--steps" bench --steps abc
 expect 64 "$usage--steps must be at least 1000" bench --steps 0
+expect 64 "$usage--steps must be at most 10000000" bench --steps 10000001
 expect 64 "$usage.*unknown kernel 'bogus'" bench --kernel bogus
 expect 64 "$usage.*--seed" bench --seed x
 # analyze

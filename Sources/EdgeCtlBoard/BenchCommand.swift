@@ -19,7 +19,7 @@ enum BenchCommand {
         let arguments = try ParsedArguments(words, spec: spec)
         if arguments.wantsHelp { return spec.helpText }
         let steps = try arguments.integer("--steps", default: KernelBench.defaultSteps,
-                                          in: KernelBench.minimumSteps...Int.max)
+                                          in: KernelBench.minimumSteps...KernelBench.maximumSteps)
         let seed = try arguments.unsigned("--seed") ?? 1
         var kernels: [BenchKernel] = []
         for name in arguments.strings("--kernel") {

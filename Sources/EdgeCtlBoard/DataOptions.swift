@@ -11,10 +11,15 @@ enum DataOptions {
 
     static let rigs: [(name: String, value: RigKind)] = RigKind.allCases.map { ($0.rawValue, $0) }
 
+    /// `--rig`, checked even when `--data` makes it unused (the host rejects a bad value either way).
+    static func rig(_ arguments: ParsedArguments) throws(CommandFailure) -> RigKind {
+        try arguments.choice("--rig", default: RigKind.pendulum, from: rigs)
+    }
+
     /// The directory to read, or a one-line error saying there is none.
     static func directory(_ arguments: ParsedArguments) throws(CommandFailure) -> String {
+        let rig = try rig(arguments)
         if let data = arguments.string("--data") { return data }
-        let rig = try arguments.choice("--rig", default: RigKind.pendulum, from: rigs)
         let root = DataDirectory.defaultRoot()
         guard let latest = DataDirectory.latestRun(root: root, rig: rig) else {
             throw CommandFailure("error: no \(rig.rawValue) run under \(root): train one first (edge-ctl --sim) or pass --data DIR")

@@ -25,6 +25,7 @@ enum ExportCommand {
         if arguments.wantsHelp { return spec.helpText }
         let dataset = arguments.string("--dataset"), curve = arguments.string("--curve")
         let policy = arguments.string("--policy")
+        _ = try DataOptions.rig(arguments)
         if dataset == nil && curve == nil && policy == nil {
             throw spec.usageError("say what to export: --dataset FILE, --curve FILE and/or --policy FILE")
         }

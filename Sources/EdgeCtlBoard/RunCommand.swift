@@ -47,8 +47,11 @@ enum RunCommand {
         let episodes = try arguments.integer("--episodes", default: 5, in: 1...Int.max)
         let steps = hasSteps ? try arguments.integer("--steps", default: 1, in: 1...Int.max) : nil
         let seconds = hasSeconds ? try arguments.number("--seconds", default: 1, in: 1e-6...(86_400 * 365)) : nil
-        if onSimulator { return try runOnSimulator(arguments, episodes: episodes) }
-        return try runOnBoard(arguments, name: board ?? "", steps: steps, seconds: seconds)
+        // Every value is checked before the data directory or the board is looked at, as on the host.
+        let seed = try arguments.unsigned("--seed")
+        _ = try DataOptions.rig(arguments)
+        if onSimulator { return try runOnSimulator(arguments, episodes: episodes, seed: seed) }
+        return try runOnBoard(arguments, name: board ?? "", steps: steps, seconds: seconds, seed: seed)
     }
 
     static func enableRealtime(_ arguments: ParsedArguments) {
@@ -56,10 +59,10 @@ enum RunCommand {
         for message in RealtimeStatus.enable(RealtimeRequest()).messages { printError("realtime: " + message) }
     }
 
-    static func runOnSimulator(_ arguments: ParsedArguments, episodes: Int) throws(CommandFailure) -> String {
+    static func runOnSimulator(_ arguments: ParsedArguments, episodes: Int, seed: UInt64?) throws(CommandFailure) -> String {
         let s = try DataOptions.summary(arguments)
         guard s.hasCheckpoint, let rig = s.rig else { throw CommandFailure("error: \(s.path) has no checkpoint to run") }
-        let seed = try arguments.unsigned("--seed") ?? s.checkpointSeed
+        let seed = seed ?? s.checkpointSeed
         StopSignal.installHandlers()
         enableRealtime(arguments)
         let r: PolicyRunReport
@@ -91,7 +94,7 @@ enum RunCommand {
     /// The board's rig: the chip is checked exactly as `boards probe` checks it (same message when it
     /// is missing), then the checkpoint's policy runs on the real rig.
     static func runOnBoard(_ arguments: ParsedArguments, name: String, steps: Int?,
-                           seconds: Double?) throws(CommandFailure) -> String {
+                           seconds: Double?, seed: UInt64?) throws(CommandFailure) -> String {
         let file = try BoardFiles.path(ofBoard: name, directory: arguments.string("--boards-dir"))
         let board = try BoardFiles.load(file)
         let backend: LibgpiodBackend
@@ -104,7 +107,7 @@ enum RunCommand {
         }
         let s = try DataOptions.summary(arguments)
         guard s.hasCheckpoint, let rig = s.rig else { throw CommandFailure("error: \(s.path) has no checkpoint to run") }
-        let seed = try arguments.unsigned("--seed") ?? s.checkpointSeed
+        let seed = seed ?? s.checkpointSeed
         var options = BoardRunOptions()
         options.steps = steps
         options.seconds = seconds

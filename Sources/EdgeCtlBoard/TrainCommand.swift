@@ -77,11 +77,15 @@ enum TrainCommand {
         options.simulationSpeed = try arguments.number("--sim-speed", default: 1, in: 0...1e6)
         if options.simulationSpeed != 1 && !asynchronous { throw spec.usageError("--sim-speed paces an --async run; add --async") }
         if arguments.string("--learner-cpu") != nil {
+            let cpu = Int32(try arguments.integer("--learner-cpu", default: 0, in: 0...1023))
             guard options.learner == .asynchronous else { throw spec.usageError("--learner-cpu pins the --async learner; add --async") }
-            options.learnerCPU = Int32(try arguments.integer("--learner-cpu", default: 0, in: 0...1023))
+            options.learnerCPU = cpu
         }
+        let inMemory = TrainingOptions.maximumStepsInMemory
         if arguments.string("--dataset-window") != nil {
-            options.datasetWindow = try arguments.integer("--dataset-window", default: 1, in: 1...Int.max)
+            options.datasetWindow = try arguments.integer("--dataset-window", default: 1, in: 1...inMemory)
+        } else if options.maxRealSteps > inMemory {
+            throw spec.usageError("--max-real-steps above \(inMemory) needs --dataset-window (the learner keeps every transition in memory)")
         }
         let controlCPU = arguments.string("--control-cpu") == nil ? nil
             : Int32(try arguments.integer("--control-cpu", default: 0, in: 0...1023))
@@ -103,7 +107,10 @@ enum TrainCommand {
         // Before any data directory is made: a machine without the board's chip fails as `boards probe` does.
         var realBoard: (BoardDescription, LibgpiodBackend)? = nil
         if onRealBoard, let boardName {
-            let board = try BoardFiles.load(try BoardFiles.path(ofBoard: boardName, directory: arguments.string("--boards-dir")))
+            let board: BoardDescription
+            do { board = try BoardFiles.load(try BoardFiles.path(ofBoard: boardName, directory: arguments.string("--boards-dir"))) } catch {
+                throw CommandFailure(error.message, status: ExitStatus.usage)  // a bad --board value, as on the host
+            }
             do {
                 let backend = LibgpiodBackend(library: try LibgpiodLibrary.load())
                 _ = try BoardProbe.probe(board, backend: backend)
@@ -185,7 +192,7 @@ enum TrainCommand {
         var hyperparameters = Hyperparameters()
         if let config = arguments.string("--config") {
             let text: String
-            do { text = try readText(config) } catch { throw spec.usageError(error.message) }
+            do { text = try readText(config) } catch { throw spec.usageError("--config: " + error.message) }
             do { try hyperparameters.apply(configText: text, source: config) } catch { throw spec.usageError(error.message) }
         }
         do {

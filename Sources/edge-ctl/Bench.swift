@@ -26,6 +26,9 @@ struct Bench: ParsableCommand {
         guard steps >= KernelBench.minimumSteps else {
             throw ValidationError("--steps must be at least \(KernelBench.minimumSteps) (got \(steps))")
         }
+        guard steps <= KernelBench.maximumSteps else {
+            throw ValidationError("--steps must be at most \(KernelBench.maximumSteps) (got \(steps))")
+        }
         for name in kernelNames where BenchKernel(name: name) == nil {
             throw ValidationError("unknown kernel '\(name)'; kernels: \(BenchKernel.names)")
         }

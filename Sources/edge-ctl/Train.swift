@@ -120,6 +120,11 @@ struct Train: ParsableCommand {
             if let cpu, !(0...1023).contains(cpu) { throw ValidationError("\(flag) must be a CPU number from 0 to 1023") }
         }
         if let datasetWindow, datasetWindow < 1 { throw ValidationError("--dataset-window must be at least 1") }
+        let inMemory = TrainingOptions.maximumStepsInMemory
+        if let datasetWindow, datasetWindow > inMemory { throw ValidationError("--dataset-window must be at most \(inMemory)") }
+        if datasetWindow == nil && maxRealSteps > inMemory {
+            throw ValidationError("--max-real-steps above \(inMemory) needs --dataset-window (the learner keeps every transition in memory)")
+        }
         if optimizer == .modelFree { throw ValidationError("--optimizer model-free is for 'edge-ctl compare'; train takes ppo, pathwise or hybrid") }
         if optimizer != .ppo && knownReward { throw ValidationError("--optimizer \(optimizer.rawValue) differentiates the learned reward model; drop --known-reward") }
         if sim && board != nil { throw ValidationError("--sim and --board exclude each other (--board sim is --sim)") }

@@ -162,6 +162,8 @@ public struct KernelBench {
     public static let minimumSteps = 1_000
     /// Steps the issue asks for by default.
     public static let defaultSteps = 100_000
+    /// Most steps a run may ask for: the timed samples are kept in one array (8 bytes each).
+    public static let maximumSteps = 10_000_000
 
     public init(steps: Int = KernelBench.defaultSteps, kernels: [BenchKernel] = BenchKernel.allCases, seed: UInt64 = 1) {
         self.steps = steps

@@ -61,7 +61,7 @@ func runPolicy<Plant: RigBackedPlant, let Obs: Int, let Act: Int, let ObsAct: In
         throw .file(error)
     }
     var returns: [Float] = []
-    returns.reserveCapacity(episodes)
+    returns.reserveCapacity(min(episodes, 4_096))  // the count is the user's: --episodes 10^18 must not allocate
     var exit = LoopExit.completed
     let control: RigControl<Plant, Obs, Act>
     do throws(LineError) {

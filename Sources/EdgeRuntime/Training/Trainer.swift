@@ -35,6 +35,11 @@ public struct TrainingOptions {
     /// stop (needs `StopSignal.installHandlers()`); off where the process's stop flag is shared (tests).
     public var stopsOnSignals = false
     public init() {}
+
+    /// Most real transitions the learner may hold (`datasetWindow`, else `maxRealSteps`): its buffers
+    /// are allocated and filled at the start, 80-115 bytes a step (about 115 MB at this limit); far
+    /// larger counts overflow or exhaust memory. Longer runs learn from a `datasetWindow`.
+    public static let maximumStepsInMemory = 1_000_000
 }
 
 /// How real episodes and learning share time.
