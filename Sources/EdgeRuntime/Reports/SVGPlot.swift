@@ -63,27 +63,29 @@ public struct SVGPlot {
             }
         }
         var x0 = xs.min() ?? 0, x1 = xs.max() ?? 1, y0 = ys.min() ?? 0, y1 = ys.max() ?? 1
+        let nonNegative = !logY && y0 >= 0  // counts: the axis stays at 0 and above
         if x1 - x0 < 1e-12 { x0 -= 1; x1 += 1 }
         if y1 - y0 < 1e-12 { y0 -= 1; y1 += 1 }
         let pad = (y1 - y0) * 0.05
         y0 -= pad; y1 += pad
+        if nonNegative { y0 = max(y0, 0) }
         func px(_ v: Double) -> Double { left + (tx(v) - x0) / (x1 - x0) * w }
         func py(_ v: Double) -> Double { top + (1 - (ty(v) - y0) / (y1 - y0)) * h }
 
         var o = "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"\(width)\" height=\"\(height)\" font-family=\"sans-serif\" font-size=\"12\">\n"
         o += "<rect width=\"100%\" height=\"100%\" fill=\"white\"/>\n"
         o += "<text x=\"\(Self.num(left))\" y=\"22\" font-size=\"15\">\(Self.escape(title))</text>\n"
-        // Axes and ticks (5 per axis; log axes label powers of ten).
+        // Axes and ticks (see `axisTicks`).
         o += "<rect x=\"\(Self.num(left))\" y=\"\(Self.num(top))\" width=\"\(Self.num(w))\" height=\"\(Self.num(h))\" fill=\"none\" stroke=\"#888\"/>\n"
-        for i in 0...4 {
-            let fx = x0 + (x1 - x0) * Double(i) / 4, fy = y0 + (y1 - y0) * Double(i) / 4
-            let gx = left + w * Double(i) / 4, gy = top + h * (1 - Double(i) / 4)
-            let lx = logX ? "1e" + formatFloat(fx, digits: 2) : formatFloat(fx, digits: 4)
-            let ly = logY ? "1e" + formatFloat(fy, digits: 2) : formatFloat(fy, digits: 4)
+        for tick in Self.axisTicks(from: x0, to: x1, log: logX) {
+            let gx = left + (tick.position - x0) / (x1 - x0) * w
             o += "<line x1=\"\(Self.num(gx))\" y1=\"\(Self.num(top))\" x2=\"\(Self.num(gx))\" y2=\"\(Self.num(top + h))\" stroke=\"#eee\"/>\n"
+            o += "<text x=\"\(Self.num(gx))\" y=\"\(Self.num(top + h + 18))\" text-anchor=\"middle\">\(tick.label)</text>\n"
+        }
+        for tick in Self.axisTicks(from: y0, to: y1, log: logY) {
+            let gy = top + (1 - (tick.position - y0) / (y1 - y0)) * h
             o += "<line x1=\"\(Self.num(left))\" y1=\"\(Self.num(gy))\" x2=\"\(Self.num(left + w))\" y2=\"\(Self.num(gy))\" stroke=\"#eee\"/>\n"
-            o += "<text x=\"\(Self.num(gx))\" y=\"\(Self.num(top + h + 18))\" text-anchor=\"middle\">\(lx)</text>\n"
-            o += "<text x=\"\(Self.num(left - 6))\" y=\"\(Self.num(gy + 4))\" text-anchor=\"end\">\(ly)</text>\n"
+            o += "<text x=\"\(Self.num(left - 6))\" y=\"\(Self.num(gy + 4))\" text-anchor=\"end\">\(tick.label)</text>\n"
         }
         o += "<text x=\"\(Self.num(left + w / 2))\" y=\"\(Self.num(Double(height) - 12))\" text-anchor=\"middle\">\(Self.escape(xLabel))</text>\n"
         o += "<text transform=\"translate(18,\(Self.num(top + h / 2))) rotate(-90)\" text-anchor=\"middle\">\(Self.escape(yLabel))</text>\n"
@@ -117,6 +119,59 @@ public struct SVGPlot {
     }
 
     func pow10(_ v: Double) -> Double { Double(powf(10, Float(v))) }
+
+    /// The ticks of an axis showing `low...high` (log10 of the values on a log axis): each one's place
+    /// on the axis (in the same units) and its label. Linear axes: multiples of a 1, 2 or 5 × 10^k step,
+    /// about five, all inside the range. Log axes: the whole powers of ten inside (every n-th when there
+    /// are many), labelled 0.0001 to 100000 or 1e-5, 1e6; with fewer than two of those, 1, 2 and
+    /// 5 × 10^k; with fewer than two of those, linear steps between the range's values.
+    public static func axisTicks(from low: Double, to high: Double, log: Bool) -> [(position: Double, label: String)] {
+        guard low.isFinite && high.isFinite && low < high else { return [] }
+        var ticks: [(position: Double, label: String)] = []
+        var values: [Double] = []
+        if log {
+            let first = Int(low.rounded(.up)), last = Int(high.rounded(.down))
+            if last > first {
+                let every = (last - first) / 7 + 1
+                for k in first...last where k % every == 0 {
+                    ticks.append((Double(k), (-4...5).contains(k) ? label(power(of: k)) : "1e\(k)"))
+                }
+                return ticks
+            }
+            for k in (first - 1)...(last + 1) {
+                for m in [1.0, 2, 5] where (low...high).contains(log10(m * power(of: k))) { values.append(m * power(of: k)) }
+            }
+            if values.count < 2 { values = niceSteps(Double(powf(10, Float(low))), Double(powf(10, Float(high)))) }
+        } else {
+            values = niceSteps(low, high)
+        }
+        for value in values { ticks.append((log ? log10(value) : value, label(value))) }
+        return ticks
+    }
+
+    /// Multiples of a 1, 2 or 5 × 10^k step inside `low...high`, about five of them.
+    static func niceSteps(_ low: Double, _ high: Double) -> [Double] {
+        let raw = (high - low) / 5
+        guard raw.isFinite && raw > 0 else { return [] }
+        var step = 1.0
+        while step > raw { step /= 10 }
+        while step * 10 <= raw { step *= 10 }
+        let ratio = raw / step
+        step *= ratio < 1.5 ? 1 : ratio < 3 ? 2 : ratio < 7 ? 5 : 10
+        let first = (low / step - 1e-9).rounded(.up), last = (high / step + 1e-9).rounded(.down)
+        guard first <= last && last - first < 100 else { return [] }
+        return (Int(first)...Int(last)).map { Double($0) * step }
+    }
+
+    /// 10^k.
+    static func power(of k: Int) -> Double {
+        var value = 1.0
+        for _ in 0..<k.magnitude { value = k < 0 ? value / 10 : value * 10 }
+        return value
+    }
+
+    /// A tick value as `%g` prints it, without a negative zero.
+    static func label(_ value: Double) -> String { formatFloat(value == 0 ? 0 : value, digits: 6) }
 
     /// Writes the chart atomically to `path`.
     public func write(to path: String) throws(FileError) {
