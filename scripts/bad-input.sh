@@ -16,6 +16,7 @@
 #
 #   scripts/bad-input.sh [EDGE_CTL]                 (default .build/release/edge-ctl)
 #   scripts/bad-input.sh --board [EDGE_CTL_BOARD]   (default .build/release/edge-ctl-board)
+# An aarch64 EDGE_CTL_BOARD (boards/build, the Embedded build) runs under qemu-aarch64-static on other hosts.
 set -uo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 board=""
@@ -23,6 +24,11 @@ if [ "${1:-}" = --board ]; then board=1; shift; fi
 name=edge-ctl${board:+-board}
 bin=$(realpath "${1:-.build/release/$name}")
 [ -x "$bin" ] || { echo "bad-input.sh: no $name at $bin (build it first)"; exit 2; }
+runner=()
+if [ "$(od -An -tx1 -j18 -N2 "$bin" | tr -d ' \n')" = b700 ] && [ "$(uname -m)" != aarch64 ]; then  # ELF e_machine
+    command -v qemu-aarch64-static >/dev/null || { echo "bad-input.sh: $bin is for aarch64: apt-get install qemu-user-static"; exit 2; }
+    runner=(qemu-aarch64-static)
+fi
 
 work=$(mktemp -d /tmp/edge-bad-input.XXXXXX)
 mounts=()
@@ -41,7 +47,7 @@ passed=0 failed=0 skipped=0 known=0
 expect() {
     local code=$1 regex=$2; shift 2
     local out=$work/out err=$work/err rc first lines
-    timeout 120 "$bin" "$@" >"$out" 2>"$err"; rc=$?
+    timeout 120 "${runner[@]}" "$bin" "$@" >"$out" 2>"$err"; rc=$?
     first=$(head -n 1 "$err") lines=$(wc -l <"$err")
     if [ "$rc" = "$code" ] && [[ $first =~ $regex ]] && { [ -z "$board" ] || [ "$lines" = 1 ]; }; then
         passed=$((passed + 1))
@@ -56,7 +62,7 @@ expect() {
 known() {
     local code=$1 regex=$2 note=$3; shift 3
     local rc first
-    timeout 120 "$bin" "$@" >"$work/out" 2>"$work/err"; rc=$?
+    timeout 120 "${runner[@]}" "$bin" "$@" >"$work/out" 2>"$work/err"; rc=$?
     first=$(head -n 1 "$work/err")
     if [ "$rc" = "$code" ] && [[ $first =~ $regex ]]; then
         echo "FIXED (move to expect): $name $*"
@@ -105,6 +111,7 @@ if [ -n "$board" ]; then
     bad --settle-timeout 0 train --board rpi4 --settle-timeout 0
     expect 64 "^error: --settle and --settle-timeout are for --board" train --sim --settle 1
     expect 64 "^error: --set: unknown hyperparameter 'nokey'" train --sim --set nokey=1
+    expect 64 "^error: --set: unknown hyperparameter 'horizn'; did you mean 'horizon'\?" train --sim --set horizn=1
     expect 64 "^error: --set: 'abc' is not a valid value for 'horizon'" train --sim --set horizon=abc
     expect 64 "^error: --set: '-3' is not a valid value for 'horizon'" train --sim --set horizon=-3
     expect 64 "^error: --set: 'horizon' is not 'key = value'" train --sim --set horizon
@@ -182,6 +189,7 @@ expect 64 "$usage--plant-timeout" train --sim --plant-handshake-timeout=-1
 expect 64 "$usage--control-cpu goes with --realtime" train --sim --control-cpu 0
 expect 64 "$usage--learner-cpu" train --sim --learner-cpu 0
 expect 64 "$usage--set: unknown hyperparameter 'nokey'" train --sim --set nokey=1
+expect 64 "$usage--set: unknown hyperparameter 'horizn'; did you mean 'horizon'\?" train --sim --set horizn=1
 expect 64 "$usage--set: 'abc' is not a valid value for 'horizon'" train --sim --set horizon=abc
 expect 64 "$usage--set: '-3' is not a valid value for 'horizon'" train --sim --set horizon=-3
 expect 64 "$usage.*--config $work/nonexistent" train --sim --config "$work/nonexistent"

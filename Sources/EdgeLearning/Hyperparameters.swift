@@ -111,8 +111,15 @@ public enum HyperparameterError: Error, Equatable {
         switch self {
         case let .unknownKey(key, at):
             let keys = Hyperparameters.fields.map { $0.key }
-            let nearest = keys.min { editDistance($0, key) < editDistance($1, key) } ?? ""
-            if editDistance(nearest, key) <= max(2, key.utf8.count / 4) {
+            // A plain loop, not `keys.min { ... } ?? ""`: in the Embedded aarch64 release build (Swift
+            // 6.3.1) that String came back with a damaged discriminator (0x88 for 0xE8), the next
+            // `Array(nearest.utf8)` asked for ~100 TB and `edge-ctl train --set nokey=1` trapped.
+            var nearest = "", distance = Int.max
+            for candidate in keys {
+                let d = editDistance(candidate, key)
+                if d < distance { nearest = candidate; distance = d }
+            }
+            if distance <= max(2, key.utf8.count / 4) {
                 return at.text + ": unknown hyperparameter '" + key + "'; did you mean '" + nearest + "'?"
             }
             return at.text + ": unknown hyperparameter '" + key + "'; known keys: " + keys.joined(separator: ", ")
