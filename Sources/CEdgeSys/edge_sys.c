@@ -24,12 +24,12 @@ int edge_sleep_until_ns(int64_t deadline_ns) {
     // of those, and clock_nanosleep costs microseconds even when it does not sleep.
     int64_t now = edge_monotonic_ns();
     if (deadline_ns <= now) return 0;
-    struct timespec ts = { .tv_sec = deadline_ns / 1000000000LL, .tv_nsec = deadline_ns % 1000000000LL };
 #if defined(__APPLE__)
     struct timespec rel = { .tv_sec = (deadline_ns - now) / 1000000000LL, .tv_nsec = (deadline_ns - now) % 1000000000LL };
     while (nanosleep(&rel, &rel) != 0) { if (errno != EINTR) return errno; }
     return 0;
 #else
+    struct timespec ts = { .tv_sec = deadline_ns / 1000000000LL, .tv_nsec = deadline_ns % 1000000000LL };
     int rc;
     while ((rc = clock_nanosleep(CLOCK_MONOTONIC, TIMER_ABSTIME, &ts, NULL)) == EINTR) {}
     return rc;

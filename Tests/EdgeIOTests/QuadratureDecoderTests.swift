@@ -12,6 +12,13 @@ struct QuadratureDecoderTests {
         return (chip, decoder)
     }
 
+    /// The line (1 = A, 2 = B) whose edge moves the encoder one count forward or back from `count`,
+    /// and the count after it (levels 00 at count 0, A leads going forward).
+    func step(from count: Int64, forward: Bool) -> (line: UInt32, count: Int64) {
+        let after = forward ? count + 1 : count - 1
+        return ((forward ? count : after) & 1 == 0 ? 1 : 2, after)
+    }
+
     /// Moves the simulated encoder `steps` counts (negative: backwards) from `count`, one edge every
     /// `spacingNs`, starting after the present time; returns the new count.
     func move(_ chip: SimChip, from count: Int64, steps: Int, spacingNs: Int64) -> Int64 {
@@ -19,15 +26,9 @@ struct QuadratureDecoderTests {
         var t = chip.clock.nowNs
         for _ in 0..<abs(steps) {
             t += spacingNs
-            let line: UInt32
-            if steps > 0 {
-                line = (count & 1) == 0 ? 1 : 2
-                count += 1
-            } else {
-                count -= 1
-                line = (count & 1) == 0 ? 1 : 2
-            }
-            chip.toggle(line, atNs: t)
+            let edge = step(from: count, forward: steps > 0)
+            count = edge.count
+            chip.toggle(edge.line, atNs: t)
         }
         chip.clock.advance(to: t + 1_000_000)
         return count
@@ -138,21 +139,15 @@ struct QuadratureDecoderTests {
         var history: [(timeNs: Int64, count: Int64)] = []
         var count: Int64 = 0
         var mismatches = 0
-        for step in 0..<3_000 {
+        for burst in 0..<3_000 {
             // A burst of 0-6 edges in one direction, spaced 20 µs to 5 ms, sometimes after a long pause.
-            let direction = rng.unit() < 0.7 ? 1 : -1
+            let forward = rng.unit() < 0.7
             var t = chip.clock.nowNs + (rng.unit() < 0.05 ? 300_000_000 : 0)
             for _ in 0..<Int(rng.unit() * 7) {
                 t += 20_000 + Int64(rng.unit() * 5_000_000)
-                let line: UInt32
-                if direction > 0 {
-                    line = (count & 1) == 0 ? 1 : 2
-                    count += 1
-                } else {
-                    count -= 1
-                    line = (count & 1) == 0 ? 1 : 2
-                }
-                chip.toggle(line, atNs: t)
+                let edge = step(from: count, forward: forward)
+                count = edge.count
+                chip.toggle(edge.line, atNs: t)
                 chip.clock.advance(to: t + 15_000)  // past the chip's 10 µs interrupt latency
                 try decoder.poll()
                 history.append((t, count))
@@ -160,7 +155,7 @@ struct QuadratureDecoderTests {
             chip.clock.advance(to: max(t + 15_000, chip.clock.nowNs) + Int64(rng.unit() * 20_000_000))
             try decoder.poll()
             // Mostly the present (as a control loop asks), sometimes an earlier time.
-            let asked = step % 7 == 3 ? chip.clock.nowNs - Int64(rng.unit() * 30_000_000) : chip.clock.nowNs
+            let asked = burst % 7 == 3 ? chip.clock.nowNs - Int64(rng.unit() * 30_000_000) : chip.clock.nowNs
             if decoder.velocity(nowNs: asked) != Self.referenceVelocity(history, nowNs: asked, settings: decoder.settings) {
                 mismatches += 1
             }

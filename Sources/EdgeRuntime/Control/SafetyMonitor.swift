@@ -206,8 +206,7 @@ public final class SafetyMonitor {
             primed = true
             return
         }
-        // Counters restart from 0 when the sensors are re-homed: a drop means "since the reset".
-        let newErrors = errors >= previousErrors ? errors - previousErrors : errors
+        let newErrors = Self.increase(errors, since: previousErrors)
         let newOverflow = overflowSigns != previousOverflowSigns
         let newStuckRuns = stuckRuns > previousStuckRuns
         let newFastStuckRuns = fastStuckRuns > previousFastStuckRuns
@@ -228,13 +227,13 @@ public final class SafetyMonitor {
         }
         // Lost edges: the physical evidence shows at the poll after each loss, so judge it on a short
         // window, relative to the edges seen in it.
-        let shortLost = lostWindow.add(lost >= previousLost ? lost - previousLost : lost)
+        let shortLost = lostWindow.add(Self.increase(lost, since: previousLost))
         if edges < previousEdges {
             // Re-homed: the shaft's history before the reset says nothing about its speed now.
             edgeWindow.clear()
             edgesBeforeWindow.clear()
         }
-        let shortEdges = edgeWindow.add(edges >= previousEdges ? edges - previousEdges : edges)
+        let shortEdges = edgeWindow.add(Self.increase(edges, since: previousEdges))
         if shortLost > limits.maxLostEdgesPerShortWindow
             && Double(shortLost) > limits.maxLostEdgeFraction * Double(shortLost + shortEdges) {
             latch(.sensorErrorRate(errors: shortLost, windowNs: Int64(shortWindowSteps) * periodNs))
@@ -264,6 +263,12 @@ public final class SafetyMonitor {
         } else {
             stillSteps = 0
         }
+    }
+
+    /// How much a sensor counter grew since the last step. Counters restart from 0 when the sensors are
+    /// re-homed: a drop means "since the reset".
+    @inline(__always) static func increase(_ value: Int, since previous: Int) -> Int {
+        value >= previous ? value - previous : value
     }
 
     static func errorCount(_ faults: QuadratureFaults) -> Int {
