@@ -104,6 +104,9 @@ public final class SimChip: LineChip {
         self.clock = clock
         lines = [Line](repeating: Line(), count: lineCount)
         pending = .allocate(capacity: lineCount * pendingCapacity)
+        pending.initialize(repeating: PendingEdge(timestampNs: 0, deliverNs: Int64.max, lineSequence: 0,
+                                                  globalSequence: 0, fixedType: -1),
+                           count: lineCount * pendingCapacity)
         random = SimRandom(seed: seed)
     }
 
@@ -239,6 +242,19 @@ public final class SimChip: LineChip {
         return lines[o].level != lines[o].activeLow
     }
 
+    func values(slot: Int, generation: Int, firstOffset: UInt32) throws(LineError) -> UInt64 {
+        guard isLive(slot, generation) else { throw .lineNotRequested(chip: label, offset: firstOffset) }
+        lastLevelReadNs = clock.nowNs
+        var bits: UInt64 = 0
+        var k: UInt64 = 0
+        for offset in slots[slot].offsets {
+            let line = lines[Int(offset)]
+            bits |= UInt64(unsafeBitCast(line.level != line.activeLow, to: UInt8.self)) << k
+            k += 1
+        }
+        return bits
+    }
+
     func setValue(slot: Int, generation: Int, offset: UInt32, _ value: Bool) throws(LineError) {
         let o = try owned(slot: slot, generation: generation, offset: offset)
         guard slots[slot].isOutput else { throw .setOnInput(chip: label, offset: offset) }
@@ -290,6 +306,9 @@ public final class SimChip: LineChip {
     private func validate(_ offsets: [UInt32], flags: LineFlags, forOutput: Bool) throws(LineError) {
         guard let first = offsets.first else {
             throw .invalidFlags(chip: label, offset: 0, reason: "request at least one line")
+        }
+        if offsets.count > maxLinesPerRequest {
+            throw .invalidFlags(chip: label, offset: first, reason: "a request holds at most \(maxLinesPerRequest) lines")
         }
         for offset in offsets where Int(offset) >= lineCount {
             throw .offsetOutOfRange(chip: label, offset: offset, lineCount: lineCount)
@@ -372,14 +391,14 @@ public final class SimChip: LineChip {
     /// Runs interrupt threads in delivery order, up to `timeNs` (inclusive or not).
     private func finalizePending(upTo timeNs: Int64, inclusive: Bool) {
         while pendingTotal > 0 {
+            // Selects, not branches: which line delivers next is as random as the shaft's edges.
             var best = -1
             var bestNs = Int64.max
-            for o in edgeLines where lines[o].pendingCount > 0 {
-                let deliverNs = pending[o * pendingCapacity + lines[o].pendingHead].deliverNs
-                if deliverNs < bestNs {
-                    bestNs = deliverNs
-                    best = o
-                }
+            for o in edgeLines {
+                let head = pending[o * pendingCapacity + lines[o].pendingHead].deliverNs
+                let deliverNs = lines[o].pendingCount > 0 ? head : Int64.max
+                best = deliverNs < bestNs ? o : best
+                bestNs = min(deliverNs, bestNs)
             }
             if best < 0 || bestNs > timeNs || (!inclusive && bestNs == timeNs) { return }
             finalizeHead(of: best)
@@ -417,6 +436,10 @@ public struct SimLineRequest: LineRequest {
 
     public func getValue(_ offset: UInt32) throws(LineError) -> Bool {
         try chip.value(slot: slot, generation: generation, offset: offset)
+    }
+
+    public func getValues() throws(LineError) -> UInt64 {
+        try chip.values(slot: slot, generation: generation, firstOffset: offsets[0])
     }
 
     public func setValue(_ offset: UInt32, _ value: Bool) throws(LineError) {

@@ -136,6 +136,7 @@ enum {
                                                         struct gpiod_line_config *line_cfg))        \
     X(line_request_release, void, (struct gpiod_line_request *request))                             \
     X(line_request_get_value, int, (struct gpiod_line_request *request, unsigned int offset))       \
+    X(line_request_get_values, int, (struct gpiod_line_request *request, int *values))              \
     X(line_request_set_value, int, (struct gpiod_line_request *request, unsigned int offset,        \
                                     int value))                                                     \
     X(line_request_get_fd, int, (struct gpiod_line_request *request))                               \
@@ -403,6 +404,8 @@ void edge_gpiod_chip_close(edge_gpiod_chip *chip) {
 // MARK: Requests
 
 enum { EDGE_V1_EVENT_BATCH = 16, EDGE_V2_EVENT_BATCH = 64 };
+// The kernel's limit on lines per request (GPIO_V2_LINES_MAX, GPIOHANDLES_MAX); Swift's maxLinesPerRequest.
+enum { EDGE_MAX_REQUEST_LINES = 64 };
 
 struct edge_gpiod_request {
     const edge_gpiod_library *library;
@@ -529,7 +532,7 @@ int edge_gpiod_request_lines(edge_gpiod_chip *chip, const unsigned int *offsets,
                              size_t event_buffer_size, edge_gpiod_request **out, unsigned int *failed_offset) {
     *out = NULL;
     *failed_offset = count > 0 ? offsets[0] : 0;
-    if (count == 0) return -EINVAL;
+    if (count == 0 || count > EDGE_MAX_REQUEST_LINES) return -EINVAL;
     edge_gpiod_request *request = calloc(1, sizeof *request);
     if (request == NULL) return -ENOMEM;
     request->library = chip->library;
@@ -570,6 +573,23 @@ int edge_gpiod_request_get_value(edge_gpiod_request *request, unsigned int offse
     int value = request->library->api == 2 ? request->library->v2.line_request_get_value(request->request, offset)
                                            : request->library->v1.line_get_value(request->lines[index]);
     return value < 0 ? -errno : value;
+}
+
+int edge_gpiod_request_get_values(edge_gpiod_request *request, uint64_t *bits) {
+    uint64_t result = 0;
+    if (request->library->api == 2) {
+        int values[EDGE_MAX_REQUEST_LINES];
+        if (request->library->v2.line_request_get_values(request->request, values) < 0) return -errno;
+        for (size_t i = 0; i < request->count; i++) result |= (uint64_t)(values[i] == 1) << i;
+    } else {
+        for (size_t i = 0; i < request->count; i++) {
+            int value = request->library->v1.line_get_value(request->lines[i]);
+            if (value < 0) return -errno;
+            result |= (uint64_t)(value == 1) << i;
+        }
+    }
+    *bits = result;
+    return 0;
 }
 
 int edge_gpiod_request_set_value(edge_gpiod_request *request, unsigned int offset, int value) {

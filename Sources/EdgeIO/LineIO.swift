@@ -174,6 +174,10 @@ public struct EdgeEvent: Equatable, Sendable {
     }
 }
 
+/// Most lines one request may hold: the kernel's limit (GPIO_V2_LINES_MAX and v1's GPIOHANDLES_MAX),
+/// so `getValues` fits them in one 64-bit word. Both backends refuse more with EINVAL.
+public let maxLinesPerRequest = 64
+
 /// A set of lines requested together (libgpiod v1 bulk request / v2 line request).
 /// Handles behave like references: copies refer to the same request. Call `release` once.
 public protocol LineRequest {
@@ -183,6 +187,11 @@ public protocol LineRequest {
     /// Logical value of one requested line (inputs and outputs).
     /// Throws `lineNotRequested` if `offset` is not in this request.
     func getValue(_ offset: UInt32) throws(LineError) -> Bool
+
+    /// Logical values of all requested lines in one read: bit k is `offsets[k]` (a request holds at
+    /// most `maxLinesPerRequest` lines). A quadrature pair's two levels are one read: one ioctl with
+    /// libgpiod v2 (v1 requests its lines one by one, so it reads them one by one).
+    func getValues() throws(LineError) -> UInt64
 
     /// Sets the logical value of one output line. Throws `setOnInput` (EPERM) on an input request,
     /// `lineNotRequested` if `offset` is not in this request.

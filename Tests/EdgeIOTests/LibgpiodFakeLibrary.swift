@@ -230,6 +230,10 @@ enum LibgpiodFake {
     int gpiod_line_request_get_value(struct gpiod_line_request *r, unsigned offset) {
         return in_request(r, offset) ? lines[offset].value : -1;
     }
+    int gpiod_line_request_get_values(struct gpiod_line_request *r, int *values) {
+        for (unsigned i = 0; i < r->count; i++) values[i] = lines[r->offsets[i]].value;
+        return 0;
+    }
     int gpiod_line_request_set_value(struct gpiod_line_request *r, unsigned offset, int value) {
         if (!in_request(r, offset)) return -1;
         if (!lines[offset].output) { errno = EPERM; return -1; }

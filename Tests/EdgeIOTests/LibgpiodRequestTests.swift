@@ -99,6 +99,10 @@ struct LibgpiodRequestTests {
         fake.setValue(17, 1)
         #expect(try encoder.getValue(17) == true)
         #expect(try encoder.getValue(27) == false)
+        #expect(try encoder.getValues() == 0b01)
+        fake.setValue(27, 1)
+        fake.setValue(17, 0)
+        #expect(try encoder.getValues() == 0b10, "one read of both lines, bit k for offsets[k]")
         #expect(LibgpiodUnderTest.error { () throws(LineError) in try encoder.setValue(17, true) } == .setOnInput(chip: "fake-bcm", offset: 17))
         #expect(LibgpiodUnderTest.error { () throws(LineError) in try encoder.getValue(5) } == .lineNotRequested(chip: "fake-bcm", offset: 5))
         for request in [encoder, index, plain] { request.release() }
@@ -247,6 +251,7 @@ struct LibgpiodRequestTests {
         #expect(bench.controls.openChips == 0)
         #expect(bench.controls.state(18, .requested) == 0)
         #expect(LibgpiodUnderTest.error { () throws(LineError) in try request.getValue(18) } == .lineNotRequested(chip: "fake-bcm", offset: 18))
+        #expect(LibgpiodUnderTest.error { () throws(LineError) in _ = try request.getValues() } == .lineNotRequested(chip: "fake-bcm", offset: 18))
         #expect(LibgpiodUnderTest.error { () throws(LineError) in try chip.requestInputs([17], flags: [], consumer: "x") }
             == .system(chip: "fake-bcm", offset: 17, errno: 9, call: "request on a closed chip"))
     }

@@ -74,6 +74,7 @@ struct WallClockRequest: LineRequest {
     let offsetNs: Int64
     var offsets: [UInt32] { inner.offsets }
     func getValue(_ offset: UInt32) throws(LineError) -> Bool { try inner.getValue(offset) }
+    func getValues() throws(LineError) -> UInt64 { try inner.getValues() }
     func setValue(_ offset: UInt32, _ value: Bool) throws(LineError) { try inner.setValue(offset, value) }
     func waitEvents(timeoutNs: Int64) throws(LineError) -> Bool { try inner.waitEvents(timeoutNs: timeoutNs) }
     func readEvents(into buffer: UnsafeMutableBufferPointer<EdgeEvent>) throws(LineError) -> Int {

@@ -48,6 +48,16 @@ struct SimChipErrorTests {
         #expect(chip.isRequested(4))
     }
 
+    @Test("a request of more than 64 lines fails with EINVAL (the kernel's limit)")
+    func tooManyLines() throws {
+        let chip = SimChip(lineCount: 100)
+        let error = caught { _ = try chip.requestInputs((0..<65).map { UInt32($0) }, flags: [], consumer: "wide") }
+        #expect(error?.errno == EINVAL)
+        let widest = try chip.requestInputs((0..<64).map { UInt32($0) }, flags: [], consumer: "wide")
+        chip.presetLevel(63, true)
+        #expect(try widest.getValues() == 1 << 63)
+    }
+
     @Test("setting a value on an input line fails with EPERM")
     func setOnInput() throws {
         let chip = SimChip()

@@ -110,6 +110,29 @@ struct SimChipEventTests {
         }
     }
 
+    @Test("getValues reads every line of a request at once, bit k for offsets[k], active-low applied")
+    func getValuesBits() throws {
+        let chip = SimChip()
+        chip.presetLevel(5, true)
+        chip.presetLevel(3, false)
+        chip.presetLevel(8, true)
+        let request = try chip.requestInputs([5, 3, 8], flags: [], consumer: "t")
+        #expect(try request.getValues() == 0b101)
+        chip.presetLevel(3, true)
+        chip.presetLevel(5, false)
+        #expect(try request.getValues() == 0b110)
+        for k in 0..<3 {
+            #expect(try request.getValue(request.offsets[k]) == ((try request.getValues() >> UInt64(k)) & 1 == 1))
+        }
+        let inverted = try chip.requestInputs([20, 21], flags: .activeLow, consumer: "t")
+        chip.presetLevel(21, true)
+        #expect(try inverted.getValues() == 0b01, "physical low reads logical high")
+        let outputs = try chip.requestOutputs([30, 31], defaults: [false, true], flags: [], consumer: "t")
+        #expect(try outputs.getValues() == 0b10)
+        request.release()
+        #expect(throws: LineError.lineNotRequested(chip: "edge-sim", offset: 5)) { try request.getValues() }
+    }
+
     @Test("outputs start at their defaults, and pull-up lifts an undriven input")
     func outputsAndBias() throws {
         let chip = SimChip()

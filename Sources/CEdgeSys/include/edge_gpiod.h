@@ -78,6 +78,10 @@ int edge_gpiod_request_lines(edge_gpiod_chip *chip, const unsigned int *offsets,
                              size_t event_buffer_size, edge_gpiod_request **out, unsigned int *failed_offset);
 /// Logical value (0 or 1) of a requested line, or -errno.
 int edge_gpiod_request_get_value(edge_gpiod_request *request, unsigned int offset);
+/// Logical values of all the request's lines (at most 64): bit i is offsets[i]. One
+/// gpiod_line_request_get_values call (one ioctl) with v2; v1 requested the lines one by one, so it
+/// reads them one by one. 0 or -errno.
+int edge_gpiod_request_get_values(edge_gpiod_request *request, uint64_t *bits);
 /// Sets the logical value of a requested output line; 0 or -errno.
 int edge_gpiod_request_set_value(edge_gpiod_request *request, unsigned int offset, int value);
 /// Waits up to `timeout_ns` (0 polls, negative waits forever) for a pending edge event (a request

@@ -54,6 +54,9 @@ public final class LibgpiodChip: LineChip {
         guard let first = offsets.first else {
             throw .invalidFlags(chip: label, offset: 0, reason: "a request needs at least one line")
         }
+        if offsets.count > maxLinesPerRequest {
+            throw .invalidFlags(chip: label, offset: first, reason: "a request holds at most \(maxLinesPerRequest) lines")
+        }
         for offset in offsets where Int(offset) >= lineCount {
             throw .offsetOutOfRange(chip: label, offset: offset, lineCount: lineCount)
         }

@@ -32,6 +32,14 @@ public final class LibgpiodRequest: LineRequest {
         return value == 1
     }
 
+    public func getValues() throws(LineError) -> UInt64 {
+        guard let handle else { throw .lineNotRequested(chip: chip.label, offset: offsets[0]) }
+        var bits: UInt64 = 0
+        let status = edge_gpiod_request_get_values(handle, &bits)
+        guard status == 0 else { throw lineError(-status, offsets[0], "get values") }
+        return bits
+    }
+
     public func setValue(_ offset: UInt32, _ value: Bool) throws(LineError) {
         let handle = try requested(offset)
         guard isOutput else { throw .setOnInput(chip: chip.label, offset: offset) }

@@ -60,7 +60,7 @@ public final class DebouncedInput<Chip: LineChip> {
             rawLevel.toggle()
             rawSinceNs = event.timestampNs
         }
-        let level = try request.getValue(offset)
+        let level = try request.getValues() & 1 != 0  // the request's only line
         if level != rawLevel {
             rawLevel = level
             rawSinceNs = now

@@ -158,7 +158,9 @@ public final class QuadratureDecoder<Chip: LineChip> {
         reader = EdgeEventReader(request: request, eventBufferSize: settings.eventBufferSize,
                                  lateToleranceNs: settings.lateToleranceNs)
         historyTimes = .allocate(capacity: Self.historyCapacity)
+        historyTimes.initialize(repeating: Int64.min, count: Self.historyCapacity)
         historyCounts = .allocate(capacity: Self.historyCapacity)
+        historyCounts.initialize(repeating: 0, count: Self.historyCapacity)
         do {
             try reset(count: 0)
         } catch {
@@ -199,6 +201,7 @@ public final class QuadratureDecoder<Chip: LineChip> {
         undoRunLastNs = Int64.min
         historyNext = 0
         historyCount = 0
+        historyTimes.update(repeating: Int64.min, count: Self.historyCapacity)
     }
 
     /// Takes in every pending edge, checks the previous poll's level read, reads the levels again.
@@ -232,15 +235,21 @@ public final class QuadratureDecoder<Chip: LineChip> {
         let newestNs = historyTimes[newest]
         let newestCount = historyCounts[newest]
         if nowNs - newestNs > settings.stopTimeoutNs { return 0 }
-        var oldest = newest
-        var k = 1
-        while k < historyCount {
-            let index = Self.ringIndex(newest - k)
-            if historyTimes[index] < nowNs - settings.velocityWindowNs { break }
-            oldest = index
-            k += 1
+        // The oldest edge in the window, `back` edges before the newest. History times never decrease
+        // (`recordHistory`), so the edges in the window are a run back from the newest and a binary
+        // search finds its end in log2(capacity) selects; the linear walk it replaced mispredicted
+        // its exit every control step. Unused ring slots hold Int64.min: never in the window.
+        let windowStartNs = nowNs - settings.velocityWindowNs
+        var back = 0
+        var step = Self.historyCapacity / 2
+        while step > 0 {
+            let candidate = back + step
+            let inWindow = historyTimes[Self.ringIndex(newest - candidate)] >= windowStartNs
+            back = inWindow && candidate < historyCount ? candidate : back
+            step >>= 1
         }
-        if oldest != newest {
+        let oldest = Self.ringIndex(newest - back)
+        if back > 0 {
             let span = newestNs - historyTimes[oldest]
             if span > 0 { return Double(newestCount - historyCounts[oldest]) * 1e9 / Double(span) / settings.countsPerUnit }
         }
@@ -256,11 +265,10 @@ public final class QuadratureDecoder<Chip: LineChip> {
 
     // MARK: Decoding
 
+    /// Both levels in one read: the request holds [A, B], so bit 0 is A and bit 1 is B.
     @usableFromInline
     func readLevels() throws(LineError) -> UInt8 {
-        let a: UInt8 = try request.getValue(offsetA) ? 1 : 0
-        let b: UInt8 = try request.getValue(offsetB) ? 2 : 0
-        return a | b
+        UInt8(truncatingIfNeeded: try request.getValues() & 3)
     }
 
     /// One event: toggle its line, count the step, watch for glitches, stuck runs and ties.
@@ -328,9 +336,13 @@ public final class QuadratureDecoder<Chip: LineChip> {
         state = checkState
     }
 
+    /// Appends the edge at `timeNs` with the count after it. A time before the previous entry's (an
+    /// event delivered late, behind a later one of the previous poll) is raised to it, so the ring
+    /// stays in time order for `velocity`'s search.
     @usableFromInline
     func recordHistory(timeNs: Int64) {
-        historyTimes[historyNext] = timeNs
+        let previousNs = historyTimes[Self.ringIndex(historyNext - 1)]
+        historyTimes[historyNext] = historyCount > 0 ? max(timeNs, previousNs) : timeNs
         historyCounts[historyNext] = countValue
         historyNext = Self.ringIndex(historyNext + 1)
         historyCount = min(historyCount + 1, Self.historyCapacity)

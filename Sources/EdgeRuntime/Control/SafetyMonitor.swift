@@ -52,14 +52,12 @@ public final class SafetyMonitor {
     let watchdogLateNs: Int64
     let stuckSteps: Int
     let windowSteps: Int
-    let errorWindow: SlidingCount
-    let overflowWindow: SlidingCount
-    let lateWindow: SlidingCount
+    /// Over `windowSteps`: steps with new overflow signs, steps with late events, sensor errors.
+    let window: SlidingSums
     let shortWindowSteps: Int
-    let lostWindow: SlidingCount
-    let edgeWindow: SlidingCount
-    /// The edges of the short window before `edgeWindow`'s (fed with what falls out of it).
-    let edgesBeforeWindow: SlidingCount
+    /// Over `shortWindowSteps`: lost-edge evidence, edges, and the edges of the short window before
+    /// (fed with the edges that fall out of the second lane).
+    let shortWindow: SlidingSums
     @exclusivity(unchecked) var primed = false
     @exclusivity(unchecked) var previousErrors = 0
     @exclusivity(unchecked) var previousOverflowSigns = 0
@@ -97,13 +95,9 @@ public final class SafetyMonitor {
         watchdogLateNs = limits.watchdogLateNs ?? periodNs
         stuckSteps = limits.stuckAfterNs.map { max(1, Int(($0 + periodNs - 1) / periodNs)) } ?? Int.max
         windowSteps = max(1, Int(limits.sensorErrorWindowNs / periodNs))
-        errorWindow = SlidingCount(steps: windowSteps)
-        overflowWindow = SlidingCount(steps: windowSteps)
-        lateWindow = SlidingCount(steps: windowSteps)
+        window = SlidingSums(steps: windowSteps)
         shortWindowSteps = max(1, Int(limits.lostEdgeWindowNs / periodNs))
-        lostWindow = SlidingCount(steps: shortWindowSteps)
-        edgeWindow = SlidingCount(steps: shortWindowSteps)
-        edgesBeforeWindow = SlidingCount(steps: shortWindowSteps)
+        shortWindow = SlidingSums(steps: shortWindowSteps)
     }
 
     deinit {
@@ -139,8 +133,12 @@ public final class SafetyMonitor {
             report.nonFiniteActions += 1
             note(.nonFiniteAction(index: bad))
         }
+        // Element loops, not `update(from:count:)`: for one or two actions a memmove call costs more.
         if !done.isEmpty {
-            output.update(from: safeAction, count: actionCount)
+            for d in 0..<actionCount {
+                output[d] = safeAction[d]
+                lastAction[d] = safeAction[d]
+            }
             report.safeActionSteps += 1
         } else {
             for d in 0..<actionCount {
@@ -155,11 +153,11 @@ public final class SafetyMonitor {
                     done.insert(.slewLimited)
                 }
                 output[d] = a
+                lastAction[d] = a
             }
             if done.contains(.clamped) { report.clampedSteps += 1 }
             if done.contains(.slewLimited) { report.slewLimitedSteps += 1 }
         }
-        lastAction.update(from: output, count: actionCount)
         return done
     }
 
@@ -169,12 +167,8 @@ public final class SafetyMonitor {
         latchedFault = nil
         primed = false
         stillSteps = 0
-        errorWindow.clear()
-        overflowWindow.clear()
-        lateWindow.clear()
-        lostWindow.clear()
-        edgeWindow.clear()
-        edgesBeforeWindow.clear()
+        window.clear(lanes: SIMDMask(repeating: true))
+        shortWindow.clear(lanes: SIMDMask(repeating: true))
     }
 
     /// Records that the plant was stopped outside `filter` (the next actions ramp up from the safe one).
@@ -206,34 +200,34 @@ public final class SafetyMonitor {
             primed = true
             return
         }
-        let newErrors = Self.increase(errors, since: previousErrors)
         let newOverflow = overflowSigns != previousOverflowSigns
         let newStuckRuns = stuckRuns > previousStuckRuns
         let newFastStuckRuns = fastStuckRuns > previousFastStuckRuns
+        if edges < previousEdges {
+            // Re-homed: the shaft's history before the reset says nothing about its speed now.
+            shortWindow.clear(lanes: SIMDMask([false, true, true, false]))
+        }
+        // All window sums in two adds (lanes as in `window` and `shortWindow`), then the checks.
+        let sums = window.add(SIMD4(newOverflow ? 1 : 0, lateEvents != previousLateEvents ? 1 : 0,
+                                    Self.increase(errors, since: previousErrors), 0))
+        let shortSums = shortWindow.add(SIMD4(Self.increase(lost, since: previousLost),
+                                              Self.increase(edges, since: previousEdges),
+                                              shortWindow.oldest[1], 0))
 
         // An overflow also shows as glitches (the burst that filled the queue): name it first.
-        let overflowSteps = overflowWindow.add(newOverflow ? 1 : 0)
-        if overflowSteps > limits.maxOverflowStepsPerWindow {
-            latch(.eventOverflow(steps: overflowSteps))
+        if sums[0] > limits.maxOverflowStepsPerWindow {
+            latch(.eventOverflow(steps: sums[0]))
         }
         // Events delivered late (an interrupt latency spike): the position the policy sees is stale.
-        let lateSteps = lateWindow.add(lateEvents != previousLateEvents ? 1 : 0)
-        if lateSteps > limits.maxLateEventStepsPerWindow {
-            latch(.lateSensorEvents(steps: lateSteps))
+        if sums[1] > limits.maxLateEventStepsPerWindow {
+            latch(.lateSensorEvents(steps: sums[1]))
         }
-        let windowErrors = errorWindow.add(newErrors)
-        if windowErrors > limits.maxSensorErrorsPerWindow {
-            latch(.sensorErrorRate(errors: windowErrors, windowNs: Int64(windowSteps) * periodNs))
+        if sums[2] > limits.maxSensorErrorsPerWindow {
+            latch(.sensorErrorRate(errors: sums[2], windowNs: Int64(windowSteps) * periodNs))
         }
         // Lost edges: the physical evidence shows at the poll after each loss, so judge it on a short
         // window, relative to the edges seen in it.
-        let shortLost = lostWindow.add(Self.increase(lost, since: previousLost))
-        if edges < previousEdges {
-            // Re-homed: the shaft's history before the reset says nothing about its speed now.
-            edgeWindow.clear()
-            edgesBeforeWindow.clear()
-        }
-        let shortEdges = edgeWindow.add(Self.increase(edges, since: previousEdges))
+        let shortLost = shortSums[0], shortEdges = shortSums[1]
         if shortLost > limits.maxLostEdgesPerShortWindow
             && Double(shortLost) > limits.maxLostEdgeFraction * Double(shortLost + shortEdges) {
             latch(.sensorErrorRate(errors: shortLost, windowNs: Int64(shortWindowSteps) * periodNs))
@@ -241,7 +235,7 @@ public final class SafetyMonitor {
         // Every edge lost at a speed where the level reads alias (a whole number of cycles between
         // polls) leaves no level evidence, only silence: a shaft that was turning fast cannot stop dead.
         if let silenceAfter = limits.silenceAfterEdges {
-            let edgesBefore = edgesBeforeWindow.add(edgeWindow.evicted)
+            let edgesBefore = shortSums[2]
             if shortEdges == 0 && edgesBefore >= silenceAfter
                 && !health.limitLeftActive && !health.limitRightActive && !health.eStopActive {
                 latch(.encoderSilent(edgesBefore: edgesBefore, windowNs: Int64(shortWindowSteps) * periodNs))
@@ -298,36 +292,36 @@ public final class SafetyMonitor {
     }
 }
 
-/// A sum over the last `steps` steps, kept in a ring allocated once.
-final class SlidingCount {
-    let ring: UnsafeMutablePointer<Int>
+/// Sums over the last `steps` steps of up to four counters at once: one ring of SIMD rows allocated
+/// once, one `add` per step for all of them (the checks read seven sums every control step).
+final class SlidingSums {
+    let ring: UnsafeMutablePointer<SIMD4<Int>>
     let steps: Int
     var next = 0
-    var sum = 0
-    /// The value the last `add` pushed out of the window (the oldest step's).
-    var evicted = 0
+    var sum = SIMD4<Int>()
 
     init(steps: Int) {
         self.steps = steps
         ring = .allocate(capacity: steps)
-        ring.initialize(repeating: 0, count: steps)
+        ring.initialize(repeating: SIMD4(), count: steps)
     }
 
     deinit { ring.deallocate() }
 
-    /// Adds this step's value and returns the sum over the window.
-    @inline(__always) func add(_ value: Int) -> Int {
-        evicted = ring[next]
-        sum += value - evicted
-        ring[next] = value
+    /// The values of the oldest step: what the next `add` pushes out of the window.
+    var oldest: SIMD4<Int> { ring[next] }
+
+    /// Adds this step's values and returns the sums over the window.
+    @inline(__always) func add(_ values: SIMD4<Int>) -> SIMD4<Int> {
+        sum &+= values &- ring[next]
+        ring[next] = values
         next = next + 1 == steps ? 0 : next + 1
         return sum
     }
 
-    func clear() {
-        ring.update(repeating: 0, count: steps)
-        sum = 0
-        next = 0
-        evicted = 0
+    /// Zeroes the counters in `lanes` over the whole window.
+    func clear(lanes: SIMDMask<SIMD4<Int>>) {
+        for s in 0..<steps { ring[s].replace(with: 0, where: lanes) }
+        sum.replace(with: 0, where: lanes)
     }
 }
