@@ -87,7 +87,10 @@ public final class SimChip: LineChip {
     @exclusivity(unchecked) var slots: [RequestSlot] = []
     /// Offsets with edge detection on: the only lines that can have pending edges.
     @exclusivity(unchecked) var edgeLines: [Int] = []
-    let pendingCapacity = 64
+    /// Edges one line can have between interrupt and interrupt thread (a power of two: ring indices wrap
+    /// with a mask, not a division).
+    static let pendingCapacity = 64
+    var pendingCapacity: Int { Self.pendingCapacity }
     let pending: UnsafeMutablePointer<PendingEdge>
     @exclusivity(unchecked) var pendingTotal = 0
     @exclusivity(unchecked) var lastDriveNs = Int64.min
@@ -103,10 +106,10 @@ public final class SimChip: LineChip {
         self.api = api
         self.clock = clock
         lines = [Line](repeating: Line(), count: lineCount)
-        pending = .allocate(capacity: lineCount * pendingCapacity)
+        pending = .allocate(capacity: lineCount * Self.pendingCapacity)
         pending.initialize(repeating: PendingEdge(timestampNs: 0, deliverNs: Int64.max, lineSequence: 0,
                                                   globalSequence: 0, fixedType: -1),
-                           count: lineCount * pendingCapacity)
+                           count: lineCount * Self.pendingCapacity)
         random = SimRandom(seed: seed)
     }
 
@@ -380,7 +383,7 @@ public final class SimChip: LineChip {
         let deliverNs = max(timeNs + irqLatencyNs + extraLatencyNs, line.lastDeliverNs)
         lines[o].lastDeliverNs = deliverNs
         let bothEdges = line.edgeRising && line.edgeFalling
-        let slot = o * pendingCapacity + (line.pendingHead + lines[o].pendingCount) % pendingCapacity
+        let slot = o * pendingCapacity + (line.pendingHead + lines[o].pendingCount) & (pendingCapacity - 1)
         pending[slot] = PendingEdge(timestampNs: timeNs, deliverNs: deliverNs, lineSequence: lineSequence,
                                     globalSequence: globalSequence,
                                     fixedType: bothEdges ? -1 : (rising ? 1 : 0))
@@ -408,7 +411,7 @@ public final class SimChip: LineChip {
     /// The interrupt thread for the oldest pending edge of `o`: type from the level now, then queue.
     private func finalizeHead(of o: Int) {
         let edge = pending[o * pendingCapacity + lines[o].pendingHead]
-        lines[o].pendingHead = (lines[o].pendingHead + 1) % pendingCapacity
+        lines[o].pendingHead = (lines[o].pendingHead + 1) & (pendingCapacity - 1)
         lines[o].pendingCount -= 1
         pendingTotal -= 1
         let rising = edge.fixedType < 0 ? (lines[o].level != lines[o].activeLow) : edge.fixedType == 1

@@ -124,7 +124,7 @@ public final class CartPoleRig: Rig {
             if target <= substepEnd && substepsDone > 0 || substepsDone == Self.substeps { break }
             integrateSubstep()
         }
-        board.clock.advance(to: target)
+        board.advanceClock(to: target)
     }
 
     public func endStep() {

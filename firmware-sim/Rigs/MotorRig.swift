@@ -112,7 +112,7 @@ public final class MotorRig: Rig {
             if target <= substepEnd && substepsDone > 0 || substepsDone == Self.substeps { break }
             integrateSubstep()
         }
-        board.clock.advance(to: target)
+        board.advanceClock(to: target)
     }
 
     public func endStep() {

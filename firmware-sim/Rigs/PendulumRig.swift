@@ -106,7 +106,7 @@ public final class PendulumRig: Rig {
     public func advance(toNs timeNs: Int64) {
         let t = min(timeNs, stepEndNs)
         board.emit(upTo: t)
-        board.clock.advance(to: t)
+        board.advanceClock(to: t)
     }
 
     public func endStep() {

@@ -97,6 +97,14 @@ public final class RigBoard {
         }
     }
 
+    /// Moves virtual time to `timeNs` and runs the chip's interrupt threads due by then, as a kernel does
+    /// while time passes: an application's read then only copies its queue out, as on a board (the
+    /// read still settles first, so a chip driven without a rig stays exact).
+    func advanceClock(to timeNs: Int64) {
+        clock.advance(to: timeNs)
+        chip.settle()
+    }
+
     /// Emits every edge due up to `timeNs`, in time order.
     func emit(upTo timeNs: Int64) {
         guard mode == .board else { return }

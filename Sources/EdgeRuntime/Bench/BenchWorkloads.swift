@@ -48,8 +48,10 @@ public final class PolicyForwardWorkload: BenchWorkload {
 /// tanh), clip to the action bounds, run the safety filter (fault, e-stop, watchdog, NaN, clamp, slew
 /// limit) and write the PWM duty cycle and direction line.
 ///
-/// Untimed (`prepare`): the rig's physics for the period and the edges it emits, with the sensor polls
-/// every 1 ms during the period that a real loop makes while it waits for the deadline.
+/// Untimed (`prepare`): the rig's physics for the period and the edges it emits, the simulated kernel's
+/// interrupt work for them as time passes (on a board the kernel does it when each edge comes, not in
+/// the application's read), and the sensor polls every 1 ms during the period that a real loop makes
+/// while it waits for the deadline.
 public final class ControlStepWorkload: BenchWorkload {
     public typealias IO = PendulumIO<SimChip, HardwarePWMDrive<SimPWMOutput>>
     public let plant: PendulumPlant
@@ -80,7 +82,7 @@ public final class ControlStepWorkload: BenchWorkload {
     var hasUntimedPreparation: Bool { true }
 
     var includes: String {
-        "ControlStep.run on the simulated pendulum board: poll and decode the encoder edge events of the last 1 ms (kernel-queue read + quadrature decode) and the e-stop, observation (cos θ, sin θ, θ̇), normalization, policy mean 3→64→64→1 tanh, action clip, safety filter, PWM + direction write. Not timed: the rig's physics and the 1 ms polls during the 50 ms period."
+        "ControlStep.run on the simulated pendulum board: poll and decode the encoder edge events of the last 1 ms (kernel-queue read + quadrature decode) and the e-stop, observation (cos θ, sin θ, θ̇), normalization, policy mean 3→64→64→1 tanh, action clip, safety filter, PWM + direction write. Not timed: the rig's physics, the simulated kernel's interrupt work as its time passes (a kernel's, not the reader's), and the 1 ms polls during the 50 ms period."
     }
 
     /// The action that went to the actuators in the last step.
