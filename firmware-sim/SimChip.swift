@@ -90,7 +90,6 @@ public final class SimChip: LineChip {
     /// Edges one line can have between interrupt and interrupt thread (a power of two: ring indices wrap
     /// with a mask, not a division).
     static let pendingCapacity = 64
-    var pendingCapacity: Int { Self.pendingCapacity }
     let pending: UnsafeMutablePointer<PendingEdge>
     @exclusivity(unchecked) var pendingTotal = 0
     @exclusivity(unchecked) var lastDriveNs = Int64.min
@@ -252,7 +251,7 @@ public final class SimChip: LineChip {
         var k: UInt64 = 0
         for offset in slots[slot].offsets {
             let line = lines[Int(offset)]
-            bits |= UInt64(unsafeBitCast(line.level != line.activeLow, to: UInt8.self)) << k
+            bits |= (line.level != line.activeLow ? 1 : 0) << k
             k += 1
         }
         return bits
@@ -307,12 +306,10 @@ public final class SimChip: LineChip {
     // MARK: Internals
 
     private func validate(_ offsets: [UInt32], flags: LineFlags, forOutput: Bool) throws(LineError) {
-        guard let first = offsets.first else {
-            throw .invalidFlags(chip: label, offset: 0, reason: "request at least one line")
+        if let reason = requestSizeProblem(lineCount: offsets.count) {
+            throw .invalidFlags(chip: label, offset: offsets.first ?? 0, reason: reason)
         }
-        if offsets.count > maxLinesPerRequest {
-            throw .invalidFlags(chip: label, offset: first, reason: "a request holds at most \(maxLinesPerRequest) lines")
-        }
+        let first = offsets[0]
         for offset in offsets where Int(offset) >= lineCount {
             throw .offsetOutOfRange(chip: label, offset: offset, lineCount: lineCount)
         }
@@ -379,11 +376,11 @@ public final class SimChip: LineChip {
             lineSequence = lines[o].lineSequence
             globalSequence = slots[line.request].globalSequence
         }
-        if lines[o].pendingCount == pendingCapacity { finalizeHead(of: o) }
+        if lines[o].pendingCount == Self.pendingCapacity { finalizeHead(of: o) }
         let deliverNs = max(timeNs + irqLatencyNs + extraLatencyNs, line.lastDeliverNs)
         lines[o].lastDeliverNs = deliverNs
         let bothEdges = line.edgeRising && line.edgeFalling
-        let slot = o * pendingCapacity + (line.pendingHead + lines[o].pendingCount) & (pendingCapacity - 1)
+        let slot = o * Self.pendingCapacity + (line.pendingHead + lines[o].pendingCount) & (Self.pendingCapacity - 1)
         pending[slot] = PendingEdge(timestampNs: timeNs, deliverNs: deliverNs, lineSequence: lineSequence,
                                     globalSequence: globalSequence,
                                     fixedType: bothEdges ? -1 : (rising ? 1 : 0))
@@ -398,7 +395,7 @@ public final class SimChip: LineChip {
             var best = -1
             var bestNs = Int64.max
             for o in edgeLines {
-                let head = pending[o * pendingCapacity + lines[o].pendingHead].deliverNs
+                let head = pending[o * Self.pendingCapacity + lines[o].pendingHead].deliverNs
                 let deliverNs = lines[o].pendingCount > 0 ? head : Int64.max
                 best = deliverNs < bestNs ? o : best
                 bestNs = min(deliverNs, bestNs)
@@ -410,8 +407,8 @@ public final class SimChip: LineChip {
 
     /// The interrupt thread for the oldest pending edge of `o`: type from the level now, then queue.
     private func finalizeHead(of o: Int) {
-        let edge = pending[o * pendingCapacity + lines[o].pendingHead]
-        lines[o].pendingHead = (lines[o].pendingHead + 1) & (pendingCapacity - 1)
+        let edge = pending[o * Self.pendingCapacity + lines[o].pendingHead]
+        lines[o].pendingHead = (lines[o].pendingHead + 1) & (Self.pendingCapacity - 1)
         lines[o].pendingCount -= 1
         pendingTotal -= 1
         let rising = edge.fixedType < 0 ? (lines[o].level != lines[o].activeLow) : edge.fixedType == 1

@@ -43,6 +43,23 @@ static const double edge_pio2_1 = 0x1.921fb54400000p+0;
 static const double edge_pio2_2 = 0x1.0b4611a600000p-34;
 static const double edge_pio2_3 = 0x1.3198a2e037073p-69;
 static const double edge_reduction_limit = 1e6;
+// Taylor coefficients in z = r², highest power first: sin r = r + r z P(z) with 1/17!, -1/15!, ...,
+// -1/3!; cos r = 1 + z Q(z) with -1/18!, 1/16!, ..., -1/2!.
+static const double edge_sin_taylor[8] = {
+    1.0 / 355687428096000.0, -1.0 / 1307674368000.0, 1.0 / 6227020800.0, -1.0 / 39916800.0,
+    1.0 / 362880.0, -1.0 / 5040.0, 1.0 / 120.0, -1.0 / 6.0,
+};
+static const double edge_cos_taylor[9] = {
+    -1.0 / 6402373705728000.0, 1.0 / 20922789888000.0, -1.0 / 87178291200.0, 1.0 / 479001600.0,
+    -1.0 / 3628800.0, 1.0 / 40320.0, -1.0 / 720.0, 1.0 / 24.0, -0.5,
+};
+
+/// c[0] z^(n-1) + ... + c[n-1], by Horner's rule.
+static inline double edge_horner(double z, const double *c, int n) {
+    double p = c[0];
+    for (int i = 1; i < n; i++) p = p * z + c[i];
+    return p;
+}
 
 void edge_sincos(double x, double *sine, double *cosine) {
     if (!(fabs(x) < edge_reduction_limit)) {  // huge, infinite or NaN: libm's full reduction
@@ -63,25 +80,8 @@ void edge_sincos(double x, double *sine, double *cosine) {
     double z = r * r;
     // Taylor series to r^17 and r^18: on |r| <= π/4 the first left-out terms are below 1e-19, far
     // under half an ulp; evaluation rounding keeps both within about one ulp of libm (EdgeCoreTests).
-    double sp = 1.0 / 355687428096000.0;          // 1/17!
-    sp = sp * z - 1.0 / 1307674368000.0;          // 1/15!
-    sp = sp * z + 1.0 / 6227020800.0;             // 1/13!
-    sp = sp * z - 1.0 / 39916800.0;               // 1/11!
-    sp = sp * z + 1.0 / 362880.0;                 // 1/9!
-    sp = sp * z - 1.0 / 5040.0;                   // 1/7!
-    sp = sp * z + 1.0 / 120.0;                    // 1/5!
-    sp = sp * z - 1.0 / 6.0;                      // 1/3!
-    double sin_r = r + r * z * sp;
-    double cp = -1.0 / 6402373705728000.0;        // 1/18!
-    cp = cp * z + 1.0 / 20922789888000.0;         // 1/16!
-    cp = cp * z - 1.0 / 87178291200.0;            // 1/14!
-    cp = cp * z + 1.0 / 479001600.0;              // 1/12!
-    cp = cp * z - 1.0 / 3628800.0;                // 1/10!
-    cp = cp * z + 1.0 / 40320.0;                  // 1/8!
-    cp = cp * z - 1.0 / 720.0;                    // 1/6!
-    cp = cp * z + 1.0 / 24.0;                     // 1/4!
-    cp = cp * z - 0.5;                            // 1/2!
-    double cos_r = 1.0 + z * cp;
+    double sin_r = r + r * z * edge_horner(z, edge_sin_taylor, 8);
+    double cos_r = 1.0 + z * edge_horner(z, edge_cos_taylor, 9);
     // Quadrant q of x: (sin, cos) = (s, c), (c, -s), (-s, -c), (-c, s) for q = 0, 1, 2, 3.
     // Selects rather than a switch: the quadrant of a swinging pendulum is not predictable.
     long q = (long)k & 3;

@@ -178,6 +178,13 @@ public struct EdgeEvent: Equatable, Sendable {
 /// so `getValues` fits them in one 64-bit word. Both backends refuse more with EINVAL.
 public let maxLinesPerRequest = 64
 
+/// Why a request of `lineCount` lines is refused (EINVAL), or nil: both backends check this first.
+public func requestSizeProblem(lineCount: Int) -> String? {
+    if lineCount == 0 { return "request at least one line" }
+    if lineCount > maxLinesPerRequest { return "a request holds at most \(maxLinesPerRequest) lines" }
+    return nil
+}
+
 /// A set of lines requested together (libgpiod v1 bulk request / v2 line request).
 /// Handles behave like references: copies refer to the same request. Call `release` once.
 public protocol LineRequest {

@@ -230,7 +230,7 @@ struct LibgpiodRequestTests {
             try chip.requestOutputs([18, 23], defaults: [true], flags: [], consumer: "x")
         } == .invalidFlags(chip: "fake-bcm", offset: 18, reason: "1 default values for 2 lines"))
         #expect(LibgpiodUnderTest.error { () throws(LineError) in try chip.requestInputs([], flags: [], consumer: "x") }
-            == .invalidFlags(chip: "fake-bcm", offset: 0, reason: "a request needs at least one line"))
+            == .invalidFlags(chip: "fake-bcm", offset: 0, reason: "request at least one line"))
         #expect([17, 18, 23, 58].allSatisfy { bench.controls.state($0, .requested) == 0 })
         chip.close()
     }

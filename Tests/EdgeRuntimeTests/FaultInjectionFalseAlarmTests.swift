@@ -250,20 +250,23 @@ struct FaultInjectionFalseAlarmTests {
         motor.fastStuckRunLength = 3
         var pendulum = Self.pendulumSettings()
         pendulum.fastStuckRunLength = 3
-        for (rig, runs) in [("motor", try Self.motorRuns(steps: steps, settings: motor)),
-                            ("pendulum", try Self.pendulumRuns(steps: steps, settings: pendulum))] {
-            var total = Tally()
-            for (_, tally) in runs { total.add(tally) }
+        /// Both rigs' runs with these settings, each rig's tallies summed.
+        func totals() throws -> [(rig: String, total: Tally)] {
+            try [("motor", Self.motorRuns(steps: steps, settings: motor)),
+                 ("pendulum", Self.pendulumRuns(steps: steps, settings: pendulum))].map { rig, runs in
+                var total = Tally()
+                for (_, tally) in runs { total.add(tally) }
+                return (rig, total)
+            }
+        }
+        for (rig, total) in try totals() {
             print("margin (fast run of 3), \(rig): \(total.line)")
             #expect(total.fastStuckRuns == 0, "\(rig): \(total.line)")
         }
         // For scale: a single reversal next to an edge (two events within 2 ms) does happen.
         motor.fastStuckRunLength = 2
         pendulum.fastStuckRunLength = 2
-        for (rig, runs) in [("motor", try Self.motorRuns(steps: steps, settings: motor)),
-                            ("pendulum", try Self.pendulumRuns(steps: steps, settings: pendulum))] {
-            var total = Tally()
-            for (_, tally) in runs { total.add(tally) }
+        for (rig, total) in try totals() {
             print("for scale (fast run of 2, one reversal), \(rig): \(total.line)")
         }
     }

@@ -51,12 +51,10 @@ public final class LibgpiodChip: LineChip {
             throw .system(chip: label, offset: offsets.first, errno: LibgpiodErrors.badDescriptor,
                           call: "request on a closed chip")
         }
-        guard let first = offsets.first else {
-            throw .invalidFlags(chip: label, offset: 0, reason: "a request needs at least one line")
+        if let reason = requestSizeProblem(lineCount: offsets.count) {
+            throw .invalidFlags(chip: label, offset: offsets.first ?? 0, reason: reason)
         }
-        if offsets.count > maxLinesPerRequest {
-            throw .invalidFlags(chip: label, offset: first, reason: "a request holds at most \(maxLinesPerRequest) lines")
-        }
+        let first = offsets[0]
         for offset in offsets where Int(offset) >= lineCount {
             throw .offsetOutOfRange(chip: label, offset: offset, lineCount: lineCount)
         }

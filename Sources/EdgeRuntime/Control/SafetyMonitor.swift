@@ -58,6 +58,8 @@ public final class SafetyMonitor {
     /// Over `shortWindowSteps`: lost-edge evidence, edges, and the edges of the short window before
     /// (fed with the edges that fall out of the second lane).
     let shortWindow: SlidingSums
+    /// `shortWindow`'s edge lanes (edges, edges before), cleared when the sensors are re-homed.
+    static let edgeLanes = SIMDMask<SIMD4<Int>>([false, true, true, false])
     @exclusivity(unchecked) var primed = false
     @exclusivity(unchecked) var previousErrors = 0
     @exclusivity(unchecked) var previousOverflowSigns = 0
@@ -205,7 +207,7 @@ public final class SafetyMonitor {
         let newFastStuckRuns = fastStuckRuns > previousFastStuckRuns
         if edges < previousEdges {
             // Re-homed: the shaft's history before the reset says nothing about its speed now.
-            shortWindow.clear(lanes: SIMDMask([false, true, true, false]))
+            shortWindow.clear(lanes: Self.edgeLanes)
         }
         // All window sums in two adds (lanes as in `window` and `shortWindow`), then the checks.
         let sums = window.add(SIMD4(newOverflow ? 1 : 0, lateEvents != previousLateEvents ? 1 : 0,
